@@ -1,0 +1,202 @@
+"""The backend registry and the backend in force.
+
+Names resolve to one shared default instance each. The backend in force is a
+``contextvars.ContextVar``: ``use_backend`` changes it for the current thread or
+asyncio task only, and ``set_backend`` changes the process default that every
+context without its own choice sees. Engine modules are imported only when a
+backend of theirs is first built.
+
+Examples:
+    >>> import ktensor as kt
+    >>> with kt.use_backend("tensorflow") as b:
+    ...     b.name
+    'tensorflow'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import importlib
+import importlib.metadata
+import importlib.util
+import threading
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, Optional, Union
+
+from ktensor import config
+from ktensor.backends.base import Backend
+
+if TYPE_CHECKING:
+    from ktensor.backends.tensorflow import TensorFlowBackend
+    from ktensor.backends.theano import TheanoBackend
+
+__all__ = [
+    "Backend",
+    "TensorFlowBackend",
+    "TheanoBackend",
+    "available_backends",
+    "backend",
+    "register_backend",
+    "set_backend",
+    "use_backend",
+]
+
+ENTRY_POINT_GROUP = "ktensor.backends"
+BackendFactory = Callable[[], Backend]
+
+# Built-in engines: name -> (module, class, the module that must be importable).
+_BUILTIN: dict[str, tuple[str, str, str]] = {
+    "theano": ("ktensor.backends.theano", "TheanoBackend", "pytensor"),
+    "tensorflow": ("ktensor.backends.tensorflow", "TensorFlowBackend", "tensorflow"),
+}
+_ALIASES = {"pytensor": "theano"}
+
+_factories: dict[str, BackendFactory] = {}
+_instances: dict[str, Backend] = {}
+_registry_lock = threading.RLock()
+_entry_points_loaded = False
+_process_default: Optional[Backend] = None
+_in_force: contextvars.ContextVar[Optional[Backend]] = contextvars.ContextVar("ktensor_backend", default=None)
+
+
+def __getattr__(attribute: str) -> Any:
+    """``TheanoBackend`` and ``TensorFlowBackend`` load their engine on first access."""
+    for module, cls, _ in _BUILTIN.values():
+        if attribute == cls:
+            return getattr(importlib.import_module(module), cls)
+    raise AttributeError(f"module 'ktensor.backends' has no attribute {attribute!r}")
+
+
+def _builtin_factory(name: str) -> BackendFactory:
+    module, cls, _ = _BUILTIN[name]
+    return lambda: getattr(importlib.import_module(module), cls)()
+
+
+def _load_entry_points() -> None:
+    global _entry_points_loaded
+    if _entry_points_loaded:
+        return
+    _entry_points_loaded = True
+    for entry in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if entry.name not in _factories:
+            _factories[entry.name] = _entry_point_factory(entry)
+
+
+def _entry_point_factory(entry: importlib.metadata.EntryPoint) -> BackendFactory:
+    def factory() -> Backend:
+        loaded = entry.load()
+        return loaded() if callable(loaded) and not isinstance(loaded, Backend) else loaded
+
+    return factory
+
+
+def _known_names() -> list[str]:
+    _load_entry_points()
+    return sorted(set(_BUILTIN) | set(_ALIASES) | set(_factories))
+
+
+def register_backend(name: str, factory: BackendFactory) -> None:
+    """Make ``name`` resolve to the backend ``factory()`` builds (called once, lazily).
+
+    Examples:
+        >>> import ktensor as kt
+        >>> from ktensor.backends import TensorFlowBackend
+        >>> kt.register_backend("tf-xla", lambda: TensorFlowBackend(jit_compile=True))
+        >>> kt.set_backend("tf-xla").name
+        'tensorflow'
+    """
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"ktensor: register_backend name must be a non-empty str; received {name!r}")
+    if not callable(factory):
+        raise TypeError(f"ktensor: register_backend factory must be callable; received {factory!r}")
+    key = name.strip().lower()
+    with _registry_lock:
+        _factories[key] = factory
+        _instances.pop(key, None)
+
+
+def resolve(name_or_instance: Union[str, Backend]) -> Backend:
+    """The shared default instance for a name, or the instance itself."""
+    if isinstance(name_or_instance, Backend):
+        return name_or_instance
+    if not isinstance(name_or_instance, str):
+        raise TypeError(
+            f"ktensor: a backend is a name or a Backend instance; received {name_or_instance!r}"
+        )
+    key = name_or_instance.strip().lower()
+    key = _ALIASES.get(key, key)
+    with _registry_lock:
+        if key in _instances:
+            return _instances[key]
+        _load_entry_points()
+        if key in _factories:
+            factory = _factories[key]
+        elif key in _BUILTIN:
+            factory = _builtin_factory(key)
+        else:
+            raise ValueError(
+                f"ktensor: unknown backend {name_or_instance!r}; valid names: {', '.join(_known_names())}"
+            )
+        instance = factory()
+        if not isinstance(instance, Backend):
+            raise TypeError(
+                f"ktensor: the factory of backend {key!r} returned {instance!r}, not a ktensor.Backend"
+            )
+        _instances[key] = instance
+        return instance
+
+
+def backend() -> Backend:
+    """The backend in force in this thread or asyncio task.
+
+    The process default comes from ``KTENSOR_BACKEND``, then ``ktensor.json``,
+    then ``"theano"``; it is resolved when first needed.
+    """
+    chosen = _in_force.get()
+    if chosen is not None:
+        return chosen
+    global _process_default
+    if _process_default is None:
+        with _registry_lock:
+            if _process_default is None:
+                _process_default = resolve(config.configured_backend_name())
+    return _process_default
+
+
+def set_backend(name_or_instance: Union[str, Backend]) -> Backend:
+    """Make a backend the process default and return the instance.
+
+    A ``use_backend`` block in force in the calling context still wins inside it.
+    """
+    global _process_default
+    instance = resolve(name_or_instance)
+    _process_default = instance
+    return instance
+
+
+@contextlib.contextmanager
+def use_backend(name_or_instance: Union[str, Backend]) -> Iterator[Backend]:
+    """Put a backend in force inside the block, for this thread or task only.
+
+    Examples:
+        >>> import ktensor as kt
+        >>> with kt.use_backend("theano") as b:
+        ...     kt.backend() is b
+        True
+    """
+    instance = resolve(name_or_instance)
+    token = _in_force.set(instance)
+    try:
+        yield instance
+    finally:
+        _in_force.reset(token)
+
+
+def available_backends() -> list[str]:
+    """Names whose engine is installed here (checked without importing it), plus registered ones."""
+    names = [n for n, (_, _, engine) in _BUILTIN.items() if importlib.util.find_spec(engine) is not None]
+    if "theano" in names:
+        names.append("pytensor")
+    _load_entry_points()
+    return sorted(set(names) | set(_factories))

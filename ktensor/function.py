@@ -1,0 +1,170 @@
+"""Compiled functions: argument checks and casting, then one engine call.
+
+Examples:
+    >>> import ktensor as kt
+    >>> x = kt.placeholder(shape=(None, 2), name="x")
+    >>> w = kt.variable([[1.0], [2.0]], name="w")
+    >>> f = kt.function([x], x @ w, updates=[(w, w * 2)])
+    >>> f([[1.0, 1.0]])
+    array([[3.]], dtype=float32)
+    >>> w.get_value().ravel()
+    array([2., 4.], dtype=float32)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Optional, Union
+
+import attrs
+import numpy as np
+
+from ktensor import dtypes, shapes
+from ktensor.tensor import Tensor
+
+if TYPE_CHECKING:
+    from ktensor.backends.base import Backend, CompiledCall
+
+
+class EngineError(RuntimeError):
+    """An engine failed while running a compiled function (e.g. an index out of range).
+
+    The engine's own exception is chained as ``__cause__``.
+    """
+
+
+@attrs.frozen
+class _Input:
+    """What a call needs to check about one placeholder, read once at compile time."""
+
+    label: str
+    dtype: str
+    numpy_dtype: np.dtype[Any]
+    shape: shapes.Shape
+
+
+@attrs.define(eq=False)
+class Function:
+    """A compiled function: NumPy arrays in, NumPy arrays out.
+
+    Build it with ``kt.function(inputs, outputs, updates=None, name=None)``.
+    Each call checks the argument count (``TypeError``), each array's shape
+    against its placeholder (``ValueError`` naming it) and casts each value to the
+    placeholder's dtype when NumPy's ``same_kind`` rule allows (else ``TypeError``).
+    It may be called from several threads at once.
+    """
+
+    backend: Backend
+    name: str
+    _inputs: tuple[_Input, ...]
+    _single: bool
+    _call: CompiledCall
+
+    @classmethod
+    def build(
+        cls,
+        backend: Backend,
+        inputs: Sequence[Tensor],
+        outputs: Union[Tensor, Sequence[Tensor]],
+        updates: Optional[Sequence[tuple[Tensor, Any]]],
+        name: Optional[str],
+    ) -> Function:
+        """Check the pieces and compile them on ``backend``."""
+        label = name or "function"
+        if isinstance(inputs, Tensor) or not isinstance(inputs, (list, tuple)):
+            raise TypeError(f"ktensor: {label}: inputs must be a list of placeholders; received {inputs!r}")
+        for i, p in enumerate(inputs):
+            if not isinstance(p, Tensor) or p.role != "placeholder":
+                raise TypeError(f"ktensor: {label}: inputs[{i}] must be a placeholder; received {p!r}")
+            backend._check_mine(p, f"{label} inputs[{i}]")
+        if len({id(p) for p in inputs}) != len(inputs):
+            raise ValueError(f"ktensor: {label}: a placeholder appears twice in inputs")
+        single = isinstance(outputs, Tensor)
+        output_list = [outputs] if single else list(outputs)  # type: ignore[arg-type]
+        outs = [backend._tensor(o, f"{label} outputs[{i}]") for i, o in enumerate(output_list)]
+        pairs = _check_updates(backend, updates or [], label)
+        needed = backend._placeholders(*outs, *(value for _, value in pairs))
+        missing = [p for p in needed if all(p is not q for q in inputs)]
+        if missing:
+            names = ", ".join(sorted(p.label for p in missing))
+            raise ValueError(
+                f"ktensor: {label}: the outputs depend on {names}, which is not among the inputs; "
+                f"add it to inputs (or to the feed of eval)"
+            )
+        call = backend.native_compile(
+            [p.native for p in inputs],
+            [o.native for o in outs],
+            [(variable.handle, value.native) for variable, value in pairs],
+        )
+        checks = tuple(_Input(p.label, p.dtype, np.dtype(p.dtype), p.shape) for p in inputs)
+        return cls(backend, label, checks, single, call)
+
+    def __call__(self, *arrays: Any) -> Any:
+        """Run the function on ``arrays`` (one per input placeholder)."""
+        if len(arrays) != len(self._inputs):
+            raise TypeError(
+                f"ktensor: {self.name} takes {len(self._inputs)} argument(s) "
+                f"({', '.join(i.label for i in self._inputs)}); received {len(arrays)}"
+            )
+        values = [_checked(spec, value) for spec, value in zip(self._inputs, arrays)]
+        try:
+            results = self._call(values)
+        except Exception as error:
+            first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise EngineError(
+                f"ktensor: {self.backend.name} failed while running {self.name}: {first_line} "
+                f"(often an index out of range or a run-time shape mismatch)"
+            ) from error
+        outputs = [np.asarray(r) for r in results]
+        return outputs[0] if self._single else outputs
+
+
+def _check_updates(backend: Backend, updates: Any, label: str) -> list[tuple[Tensor, Tensor]]:
+    if isinstance(updates, dict):
+        updates = list(updates.items())
+    pairs: list[tuple[Tensor, Tensor]] = []
+    seen: set[int] = set()
+    for i, pair in enumerate(updates):
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise TypeError(f"ktensor: {label}: updates[{i}] must be a (variable, new_value) pair; received {pair!r}")
+        variable, value = pair
+        if not isinstance(variable, Tensor) or variable.role != "variable":
+            raise TypeError(f"ktensor: {label}: updates[{i}][0] must be a variable; received {variable!r}")
+        backend._check_mine(variable, f"{label} updates[{i}] variable")
+        if id(variable) in seen:
+            raise ValueError(f"ktensor: {label}: {variable.label} is updated twice; give each variable one update")
+        seen.add(id(variable))
+        new = backend._tensor(value, f"{label} updates[{i}] new value")
+        if not dtypes.can_cast(new.dtype, variable.dtype):
+            raise TypeError(
+                f"ktensor: {label}: the update of {variable.label} has dtype {new.dtype}, which does not "
+                f"cast to {variable.dtype} under the same_kind rule"
+            )
+        shapes.broadcast(variable.shape, new.shape, operation=f"update of {variable.label}")
+        if new.shape != variable.shape and None not in new.shape:
+            raise ValueError(
+                f"ktensor: {label}: the update of {variable.label} has shape "
+                f"{shapes.describe(new.shape)}, expected {shapes.describe(variable.shape)}"
+            )
+        pairs.append((variable, backend.astype(new, variable.dtype)))
+    return pairs
+
+
+def _checked(spec: _Input, value: Any) -> np.ndarray:
+    array = value if isinstance(value, np.ndarray) else np.asarray(value)
+    if array.dtype != spec.numpy_dtype:
+        if not dtypes.can_cast(array.dtype, spec.dtype):
+            raise TypeError(
+                f"ktensor: {spec.label} expects dtype {spec.dtype}; received an array of dtype "
+                f"{array.dtype}, which does not cast to it under the same_kind rule"
+            )
+        array = array.astype(spec.numpy_dtype)
+    shape = array.shape
+    if len(shape) != len(spec.shape) or any(
+        want is not None and want != got for want, got in zip(spec.shape, shape)
+    ):
+        raise ValueError(
+            f"ktensor: {spec.label} expects shape {shapes.describe(spec.shape)}; received an array "
+            f"of shape {shapes.describe(shape)}"
+        )
+    return array
