@@ -319,6 +319,8 @@ class Backend(ABC):
         shape = shapes.broadcast(*(o.shape for o in operands), operation=op)
         natives = [self._native_operand(o, work) for o in operands]
         kernel = _BOOL_KERNELS.get(op, op) if work == "bool" else op
+        if dtypes.is_integer(work) and op in ("round", "floor"):
+            kernel = "positive"  # integers are already whole, as np.round keeps them
         if kernel == "positive":
             native = natives[0]
         elif op in ("floor_divide", "mod"):

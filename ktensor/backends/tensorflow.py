@@ -36,7 +36,9 @@ from ktensor.backends._quiet import engine_stderr_silenced
 from ktensor.backends.base import Backend, CompiledCall, Native
 from ktensor.shapes import Shape
 
-_USER_CHOSE_VERBOSITY = "TF_CPP_MIN_LOG_LEVEL" in os.environ
+# Quiet unless the user asked TensorFlow for its logs (TF_CPP_MIN_LOG_LEVEL below 3);
+# level 3 alone still lets the oneDNN/CUDA/absl start-up lines through.
+_USER_CHOSE_VERBOSITY = os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3").strip() not in ("3", "")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 with engine_stderr_silenced(not _USER_CHOSE_VERBOSITY):
     import tensorflow as tf
@@ -91,6 +93,8 @@ _REDUCE: dict[str, Any] = {
 
 _SMALL_UNSIGNED = {"uint8": "int16", "uint16": "int32", "uint32": "int64", "uint64": "int64"}
 _SMALL_INTS = {"int8": "int32", "int16": "int32", **_SMALL_UNSIGNED}
+_MATMUL_INTS = {"int8": "int32", "int16": "int32", "uint8": "int32", "uint16": "int32", "uint32": "int64", "uint64": "int64"}
+_BOOL_ORDER = {"bool": "int8"}
 
 
 @attrs.define(eq=False)
@@ -123,7 +127,11 @@ class TensorFlowBackend(Backend):
         "negative": _SMALL_UNSIGNED,
         "sign": _SMALL_UNSIGNED,
         "power": _SMALL_INTS,
-        "matmul": _SMALL_INTS,
+        "matmul": _MATMUL_INTS,
+        "less": _BOOL_ORDER,
+        "less_equal": _BOOL_ORDER,
+        "greater": _BOOL_ORDER,
+        "greater_equal": _BOOL_ORDER,
         "argmax": {"bool": "int8"},
         "argmin": {"bool": "int8"},
     }

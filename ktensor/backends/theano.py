@@ -115,9 +115,8 @@ class TheanoBackend(Backend):
     """
 
     name = "theano"
-    # PyTensor's sign of uint8 200 gives 255, and negating unsigned ints logs a
-    # rewrite failure: compute both in a wider signed dtype.
-    kernel_widening = {"sign": _SIGNED_WIDER, "negative": _SIGNED_WIDER}
+    # PyTensor's sign of uint8 200 gives 255: compute it in a wider signed dtype.
+    kernel_widening = {"sign": _SIGNED_WIDER}
 
     def __init__(self, mode: Optional[str] = None) -> None:
         super().__init__()
@@ -153,10 +152,16 @@ class TheanoBackend(Backend):
         self, distribution: str, shape: tuple[int, ...], a: float, b: float, dtype: str, seed: int
     ) -> Native:
         rng = pytensor.shared(np.random.default_rng(seed))
-        draw = getattr(pt.random, distribution)(a, b, size=shape, rng=rng, dtype=dtype)
-        # PyTensor applies a shared variable's default_update after every call,
-        # so each run of a function draws new numbers, as TensorFlow does.
-        rng.default_update = draw.owner.outputs[0]
+        next_rng, draw = getattr(pt.random, distribution)(
+            a, b, size=shape, rng=rng, dtype=dtype, return_next_rng=True
+        )
+        # PyTensor applies a shared variable's default_update after every call, so
+        # each run draws new numbers as TensorFlow does, with no update for the user
+        # to thread through. PyTensor 3 deprecates the attribute but still honours it;
+        # the alternative would make every random tensor carry an explicit update.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            rng.default_update = next_rng
         return draw
 
     # -- math -----------------------------------------------------------------
@@ -164,6 +169,11 @@ class TheanoBackend(Backend):
         return pt.cast(x, dtype)
 
     def native_elementwise(self, op: str, *xs: Native) -> Native:
+        if op == "negative" and xs[0].dtype.startswith("uint"):
+            # PyTensor's neg of unsigned ints (and 0 - x, rewritten to it) logs a
+            # rewrite failure, and its Python cast of negative ints to unsigned
+            # overflows: the two's complement ~x + 1 wraps as NumPy does.
+            return pt.add(pt.invert(xs[0]), np.ones((), xs[0].dtype))
         return _ELEMENTWISE[op](*xs)
 
     def native_reduce(self, op: str, x: Native, axes: tuple[int, ...], keepdims: bool) -> Native:

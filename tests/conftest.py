@@ -1,0 +1,52 @@
+"""Shared fixtures: one backend instance per engine, and the CI rule on missing engines.
+
+``KTENSOR_REQUIRE_BACKENDS=theano,tensorflow`` (set by ``.ci/run``) turns a missing
+engine into a failure instead of a skip. PyTensor runs in ``FAST_COMPILE`` mode
+(Python linker, no C compile) unless ``KTENSOR_THEANO_MODE`` says otherwise: a cold C
+or Numba compile costs seconds per function, and the suite compiles hundreds. The
+users' default mode (CVM) is exercised by the tests marked in ``test_modes.py``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Iterator
+
+import pytest
+
+os.environ.setdefault("KTENSOR_THEANO_MODE", "FAST_COMPILE")
+
+ENGINES = {"theano": "pytensor", "tensorflow": "tensorflow"}
+REQUIRED = {n.strip() for n in os.environ.get("KTENSOR_REQUIRE_BACKENDS", "").split(",") if n.strip()}
+
+
+def _require(name: str) -> None:
+    if importlib.util.find_spec(ENGINES[name]) is None:
+        if name in REQUIRED:
+            pytest.fail(f"engine {ENGINES[name]!r} for backend {name!r} is required (KTENSOR_REQUIRE_BACKENDS) but missing")
+        pytest.skip(f"{ENGINES[name]} is not installed")
+
+
+@pytest.fixture(params=sorted(ENGINES), scope="session")
+def backend_name(request: pytest.FixtureRequest) -> str:
+    """Each engine's name in turn."""
+    _require(request.param)
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def B(backend_name: str):  # noqa: N802 - reads like the math
+    """A fresh backend instance per engine, shared by the session."""
+    from ktensor import backends
+
+    return backends.TheanoBackend() if backend_name == "theano" else backends.TensorFlowBackend()
+
+
+@pytest.fixture
+def kt_in(B) -> Iterator[object]:
+    """The backend ``B`` in force for the test."""
+    import ktensor as kt
+
+    with kt.use_backend(B):
+        yield B
