@@ -213,9 +213,13 @@ def _call_module(name: str, args: tuple[Any, ...], kwargs: dict[str, Any], *tens
     return getattr(kt, name)(*tensors, *args, **kwargs)
 
 
-def _method(name: str, *args: Any, **kwargs: Any) -> Callable[[Any], Any]:
-    """``t.<name>(*args, **kwargs)``."""
-    return operator.methodcaller(name, *args, **kwargs)
+def _method(name: str, *args: Any, **kwargs: Any) -> Callable[..., Any]:
+    """``t.<name>(*other_tensors, *args, **kwargs)``."""
+    return functools.partial(_call_method, name, args, kwargs)
+
+
+def _call_method(name: str, args: tuple[Any, ...], kwargs: dict[str, Any], t: Any, *tensors: Any) -> Any:
+    return getattr(t, name)(*tensors, *args, **kwargs)
 
 
 def _here() -> Any:

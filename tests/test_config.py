@@ -389,18 +389,21 @@ def test_unreadable_file_warns(tmp_path: Path) -> None:
 
 
 def test_env_backend_overrides_file_and_is_used(tmp_path: Path) -> None:
-    write_config(tmp_path, {"backend": "theano"})
+    # One TensorFlow interpreter checks both the override and floatx on that engine.
+    write_config(tmp_path, {"backend": "theano", "floatx": "float16"})
     result = run_ktensor(
         tmp_path,
         """
         result["at_import"] = [m for m in ("tensorflow", "pytensor") if m in sys.modules]
         result["name"] = kt.backend().name
+        result["dtype"] = kt.placeholder(shape=(2,)).dtype
         """,
         KTENSOR_BACKEND="tensorflow",
     )
     assert result["backend_name"] == "tensorflow"
     assert result["at_import"] == []
     assert result["name"] == "tensorflow"
+    assert result["dtype"] == "float16"
 
 
 @pytest.mark.parametrize(
@@ -472,14 +475,6 @@ def test_floatx_from_file_sets_placeholder_dtype(tmp_path: Path) -> None:
     )
     assert result["dtype"] == "float64"
     assert result["after_set"] == "float16"
-
-
-def test_floatx_from_file_sets_placeholder_dtype_tensorflow(tmp_path: Path) -> None:
-    write_config(tmp_path, {"backend": "tensorflow", "floatx": "float16"})
-    result = run_ktensor(
-        tmp_path, 'result["dtype"] = kt.placeholder(shape=(2,)).dtype'
-    )
-    assert result["dtype"] == "float16"
 
 
 # --------------------------------------------------------------------------- #
