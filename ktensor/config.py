@@ -27,6 +27,7 @@ Example:
     >>> config.set_epsilon(1e-5)
     >>> config.epsilon()
     1e-05
+    >>> config.set_epsilon(1e-07)
 """
 
 from __future__ import annotations

@@ -246,23 +246,26 @@ def _np_logsumexp(x: np.ndarray, axis: int | tuple[int, ...] | None = None, keep
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
-_BINARY_OPERATORS: tuple[tuple[str, Callable[[Any, Any], Any], str], ...] = (
-    ("+", operator.add, "any"),
-    ("-", operator.sub, "any"),
-    ("*", operator.mul, "any"),
-    ("/", operator.truediv, "any"),
-    ("//", operator.floordiv, "any"),
-    ("%", operator.mod, "any"),
-    ("**", operator.pow, "small"),
-    ("&", operator.and_, "any"),
-    ("|", operator.or_, "any"),
-    ("^", operator.xor, "any"),
-    ("<", operator.lt, "any"),
-    ("<=", operator.le, "any"),
-    (">", operator.gt, "any"),
-    (">=", operator.ge, "any"),
-    ("==", operator.eq, "any"),
-    ("!=", operator.ne, "any"),
+# (symbol, the operator, its NumPy reference, value kind). ``**``'s reference is the
+# ufunc: ndarray.__pow__ swaps ``a ** 2`` for ``np.square``, whose bool loop gives
+# int8 where ``np.power`` (and NEP 50) give int64.
+_BINARY_OPERATORS: tuple[tuple[str, Callable[[Any, Any], Any], Callable[[Any, Any], Any], str], ...] = (
+    ("+", operator.add, operator.add, "any"),
+    ("-", operator.sub, operator.sub, "any"),
+    ("*", operator.mul, operator.mul, "any"),
+    ("/", operator.truediv, operator.truediv, "any"),
+    ("//", operator.floordiv, operator.floordiv, "any"),
+    ("%", operator.mod, operator.mod, "any"),
+    ("**", operator.pow, np.power, "small"),
+    ("&", operator.and_, operator.and_, "any"),
+    ("|", operator.or_, operator.or_, "any"),
+    ("^", operator.xor, operator.xor, "any"),
+    ("<", operator.lt, operator.lt, "any"),
+    ("<=", operator.le, operator.le, "any"),
+    (">", operator.gt, operator.gt, "any"),
+    (">=", operator.ge, operator.ge, "any"),
+    ("==", operator.eq, operator.eq, "any"),
+    ("!=", operator.ne, operator.ne, "any"),
 )
 
 # The non-tensor operand of a binary operator on a (2, 3) tensor, with its label.
@@ -283,16 +286,18 @@ _OTHERS: tuple[tuple[Any, str], ...] = (
 def _operator_cases() -> list[OpCase]:
     """Every operator, with a tensor, scalar, list or ndarray on either side."""
     rows = []
-    for sym, fn, kind in _BINARY_OPERATORS:
+    for sym, fn, ref, kind in _BINARY_OPERATORS:
         group = f"operator {sym}"
         others = [(o, label) for o, label in _OTHERS if sym not in "&|^" or np.asarray(o).dtype.kind in "biu"]
-        rows.append(_row(f"t {sym} u", fn, fn, _OPERATOR_DTYPES, group, ((2, 3), (2, 3)), (kind, kind)))
-        rows.append(_row(f"t {sym} u (broadcast)", fn, fn, ("int32", "float32"), group, ((2, 1), (3,)), (kind, kind)))
+        rows.append(_row(f"t {sym} u", fn, ref, _OPERATOR_DTYPES, group, ((2, 3), (2, 3)), (kind, kind)))
+        rows.append(_row(f"t {sym} u (broadcast)", fn, ref, ("int32", "float32"), group, ((2, 1), (3,)), (kind, kind)))
         for other, label in others:
-            right = functools.partial(_right, fn, other)
-            left = functools.partial(_left, fn, other)
-            rows.append(_row(f"t {sym} {label}", right, right, _OPERATOR_DTYPES, group, values=(kind,)))
-            rows.append(_row(f"{label} {sym} t", left, left, _OPERATOR_DTYPES, group, values=(kind,)))
+            rows.append(
+                _row(f"t {sym} {label}", functools.partial(_right, fn, other), functools.partial(_right, ref, other), _OPERATOR_DTYPES, group, values=(kind,))
+            )
+            rows.append(
+                _row(f"{label} {sym} t", functools.partial(_left, fn, other), functools.partial(_left, ref, other), _OPERATOR_DTYPES, group, values=(kind,))
+            )
     unary = (("-t", operator.neg), ("+t", operator.pos), ("abs(t)", abs), ("~t", operator.invert))
     rows += [_row(name, fn, fn, DTYPES, "operator unary") for name, fn in unary]
     matmul_others = (
@@ -338,7 +343,6 @@ def _weak_scalar_cases() -> list[OpCase]:
         ("t / 2", lambda t: t / 2),
         ("t // 2", lambda t: t // 2),
         ("t % 2", lambda t: t % 2),
-        ("t ** 2", lambda t: t**2),
         ("t * True", lambda t: t * True),
         ("False + t", lambda t: False + t),
         ("t < 2.5", lambda t: t < 2.5),
@@ -346,6 +350,7 @@ def _weak_scalar_cases() -> list[OpCase]:
     )
     rows = [_row(f"weak {name}", fn, fn, DTYPES, "weak scalars", values=("small",)) for name, fn in exprs]
     rows += [
+        _row("weak t ** 2", functools.partial(_right, operator.pow, 2), functools.partial(_right, np.power, 2), DTYPES, "weak scalars", values=("small",)),
         _row("weak t.maximum(1)", _method("maximum", 1), functools.partial(_right, np.maximum, 1), DTYPES, "weak scalars", values=("small",)),
         _row("weak t.minimum(1.5)", _method("minimum", 1.5), functools.partial(_right, np.minimum, 1.5), DTYPES, "weak scalars", values=("small",)),
     ]

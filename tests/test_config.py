@@ -1,4 +1,4 @@
-"""Configuration: ``ktensor.json``, ``KTENSOR_HOME``, ``KTENSOR_BACKEND``, floatx, epsilon.
+"""Configuration: ``ktensor.json``, ``KTENSOR_HOME``, ``KTENSOR_BACKEND``, floatx.
 
 The file is read at import, so most tests run a fresh interpreter on a fresh
 temporary home (``KTENSOR_HOME``) and report back as JSON. Those that need no
@@ -50,7 +50,13 @@ _EPILOGUE = '\nprint("RESULT=" + json.dumps(result))\n'
 
 
 def _clean_env(home: Path | str, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KTENSOR_")}
+    # Drop the user's own configuration; keep other settings (e.g. the
+    # KTENSOR_THEANO_MODE that conftest.py chooses for fast compiles).
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("KTENSOR_HOME", "KTENSOR_BACKEND")
+    }
     env["KTENSOR_HOME"] = str(home)
     env["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p
@@ -161,7 +167,9 @@ def test_concurrent_first_imports_agree_on_one_default_file(tmp_path: Path) -> N
 
 
 def test_values_from_file_are_used(tmp_path: Path) -> None:
-    write_config(tmp_path, {"backend": "tensorflow", "floatx": "float64", "epsilon": 1e-4})
+    write_config(
+        tmp_path, {"backend": "tensorflow", "floatx": "float64", "epsilon": 1e-4}
+    )
     result = run_ktensor(
         tmp_path,
         """
@@ -394,7 +402,8 @@ def test_env_backend_overrides_file_and_is_used(tmp_path: Path) -> None:
     result = run_ktensor(
         tmp_path,
         """
-        result["at_import"] = [m for m in ("tensorflow", "pytensor") if m in sys.modules]
+        result["at_import"] = [m for m in ("tensorflow", "pytensor")
+                               if m in sys.modules]
         result["name"] = kt.backend().name
         result["dtype"] = kt.placeholder(shape=(2,)).dtype
         """,
@@ -411,7 +420,9 @@ def test_env_backend_overrides_file_and_is_used(tmp_path: Path) -> None:
     [(" TensorFlow\n", "tensorflow"), ("", "tensorflow"), ("   ", "tensorflow")],
     ids=["normalised", "empty-ignored", "blank-ignored"],
 )
-def test_env_backend_normalisation(tmp_path: Path, env_value: str, expected: str) -> None:
+def test_env_backend_normalisation(
+    tmp_path: Path, env_value: str, expected: str
+) -> None:
     write_config(tmp_path, {"backend": "tensorflow"})
     result = run_ktensor(tmp_path, KTENSOR_BACKEND=env_value)
     assert result["backend_name"] == expected
@@ -442,7 +453,9 @@ result["engines"] = [m for m in ("tensorflow", "pytensor") if m in sys.modules]
 
 
 @pytest.mark.parametrize("where", ["env", "file"])
-def test_unknown_backend_name_fails_when_first_needed(tmp_path: Path, where: str) -> None:
+def test_unknown_backend_name_fails_when_first_needed(
+    tmp_path: Path, where: str
+) -> None:
     env: dict[str, str] = {}
     if where == "env":
         env["KTENSOR_BACKEND"] = "nosuchengine"
@@ -519,7 +532,8 @@ def test_load_rereads_the_file(
         config.set_floatx("float16")
         config.load()
         assert config.floatx() == "float64"
-        assert json.loads((tmp_path / "ktensor.json").read_text())["floatx"] == "float64"
+        on_disk = json.loads((tmp_path / "ktensor.json").read_text())
+        assert on_disk["floatx"] == "float64"
     finally:
         if original_home is None:
             monkeypatch.delenv("KTENSOR_HOME")

@@ -33,7 +33,13 @@ def run_python(
     code: str, home: Path, *, extra_path: Path | None = None, **env: str
 ) -> dict[str, Any]:
     """Run ``code`` in a fresh interpreter; it fills the dict ``result``."""
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("KTENSOR_")}
+    # Drop the user's own configuration; keep other settings (e.g. the
+    # KTENSOR_THEANO_MODE that conftest.py chooses for fast compiles).
+    full_env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("KTENSOR_HOME", "KTENSOR_BACKEND")
+    }
     paths = [str(REPO_ROOT)]
     if extra_path is not None:
         paths.append(str(extra_path))
@@ -63,7 +69,9 @@ def run_python(
     return json.loads(line[len("RESULT=") :])  # type: ignore[no-any-return]
 
 
-ENGINES_LOADED = 'sorted(m for m in ("tensorflow", "pytensor", "theano") if m in sys.modules)'
+ENGINES_LOADED = (
+    'sorted(m for m in ("tensorflow", "pytensor", "theano") if m in sys.modules)'
+)
 
 
 def unique_name(prefix: str) -> str:
@@ -457,7 +465,11 @@ def make():
 def test_entry_point_backend(tmp_path: Path) -> None:
     site = tmp_path / "site"
     _make_plugin(
-        site, "ktdemo_plugin", "ktdemo_plugin", "ktdemo = ktdemo_plugin:make", _PLUGIN_SOURCE
+        site,
+        "ktdemo_plugin",
+        "ktdemo_plugin",
+        "ktdemo = ktdemo_plugin:make",
+        _PLUGIN_SOURCE,
     )
     result = run_python(
         f"""
@@ -488,7 +500,11 @@ def test_entry_point_backend(tmp_path: Path) -> None:
 def test_entry_point_plugins_are_not_imported_with_ktensor(tmp_path: Path) -> None:
     site = tmp_path / "site"
     _make_plugin(
-        site, "ktdemo_plugin", "ktdemo_plugin", "ktdemo = ktdemo_plugin:make", _PLUGIN_SOURCE
+        site,
+        "ktdemo_plugin",
+        "ktdemo_plugin",
+        "ktdemo = ktdemo_plugin:make",
+        _PLUGIN_SOURCE,
     )
     result = run_python(
         f"""
@@ -557,7 +573,9 @@ def test_import_ktensor_imports_no_engine(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "engine"), [("theano", "pytensor"), ("tensorflow", "tensorflow")]
 )
-def test_only_the_engine_used_is_imported(tmp_path: Path, name: str, engine: str) -> None:
+def test_only_the_engine_used_is_imported(
+    tmp_path: Path, name: str, engine: str
+) -> None:
     result = run_python(
         f"""
         import ktensor as kt

@@ -316,6 +316,8 @@ class Backend(ABC):
         out = dtypes.result_dtype(op, *keys)
         comparison = out == "bool" and op in _COMPARISONS
         work = dtypes.common_dtype(*keys) if comparison else out
+        if comparison and dtypes.is_integer(work):
+            work = _comparison_dtype(work, [o.weak for o in operands if o.tensor is None])
         shape = shapes.broadcast(*(o.shape for o in operands), operation=op)
         natives = [self._native_operand(o, work) for o in operands]
         kernel = _BOOL_KERNELS.get(op, op) if work == "bool" else op
@@ -390,8 +392,18 @@ class Backend(ABC):
         return self.maximum(x, 0)
 
     def clip(self, x: Operand, min: Operand, max: Operand) -> Tensor:
-        """Limit ``x`` to ``[min, max]``: ``minimum(maximum(x, min), max)``."""
-        return self.minimum(self.maximum(x, min), max)
+        """Limit ``x`` to ``[min, max]``: ``minimum(maximum(x, min), max)``.
+
+        Python int bounds outside an integer tensor's range are clamped to it, as
+        ``np.clip`` accepts them.
+        """
+        t = self._tensor(x, "clip argument")
+        if dtypes.is_integer(t.dtype):
+            info = np.iinfo(t.dtype)
+            min, max = (
+                int(np.clip(b, info.min, info.max)) if type(b) is int else b for b in (min, max)
+            )
+        return self.minimum(self.maximum(t, min), max)
 
     def where(self, condition: Operand, x: Operand, y: Operand) -> Tensor:
         """Elementwise ``x`` where ``condition`` is true, else ``y`` (``np.where``)."""
@@ -892,6 +904,7 @@ ARG_REDUCTIONS: tuple[str, ...] = ("argmax", "argmin")
 
 for _op, _symbol in BINARY_OPERATIONS.items():
     setattr(Backend, _op, _binary_op(_op, _symbol))
+
 for _op in UNARY_OPERATIONS:
     setattr(Backend, _op, _unary_op(_op))
 for _op in REDUCTIONS:
@@ -899,6 +912,16 @@ for _op in REDUCTIONS:
 for _op in ARG_REDUCTIONS:
     setattr(Backend, _op, _arg_reduction_op(_op))
 del _op, _symbol
+
+
+def _comparison_dtype(work: str, weak_values: list[Any]) -> str:
+    """NumPy compares ints with Python ints of any size: widen when one does not fit."""
+    info = np.iinfo(work)
+    if all(type(v) is not int or info.min <= v <= info.max for v in weak_values):
+        return work
+    wide = np.iinfo("int64")
+    fits_int64 = work != "uint64" and all(type(v) is not int or wide.min <= v <= wide.max for v in weak_values)
+    return "int64" if fits_int64 else "float64"
 
 
 def _is_array_index(k: Any) -> bool:

@@ -97,6 +97,7 @@ _REDUCE: dict[str, Any] = {
     "any": pt.any,
     "all": pt.all,
 }
+_NON_IEEE_REWRITES = ("local_zero_div",)
 _SIGNED_WIDER = {"uint8": "int16", "uint16": "int32", "uint32": "int64", "uint64": "int64"}
 
 
@@ -121,6 +122,8 @@ class TheanoBackend(Backend):
     def __init__(self, mode: Optional[str] = None) -> None:
         super().__init__()
         self.mode = mode or os.environ.get("KTENSOR_THEANO_MODE") or DEFAULT_MODE
+        # ``0 / x -> 0`` is not NumPy's answer where x is 0 (nan): leave it out.
+        self._compile_mode = pytensor.compile.mode.get_mode(self.mode).excluding(*_NON_IEEE_REWRITES)
 
     def options(self) -> dict[str, Any]:
         return {"mode": self.mode}
@@ -232,7 +235,7 @@ class TheanoBackend(Backend):
             list(inputs),
             list(outputs),
             updates=list(updates),
-            mode=self.mode,
+            mode=self._compile_mode,
             on_unused_input="ignore",
         )
         function.trust_input = True
