@@ -15,7 +15,11 @@ from collections.abc import Iterator
 
 import pytest
 
+import tempfile
+
 os.environ.setdefault("KTENSOR_THEANO_MODE", "FAST_COMPILE")
+# Never read or write the developer's own ~/.ktensor from the suite.
+os.environ["KTENSOR_HOME"] = tempfile.mkdtemp(prefix="ktensor-home-")
 
 ENGINES = {"theano": "pytensor", "tensorflow": "tensorflow"}
 REQUIRED = {n.strip() for n in os.environ.get("KTENSOR_REQUIRE_BACKENDS", "").split(",") if n.strip()}

@@ -20,6 +20,7 @@ import contextvars
 import importlib
 import importlib.metadata
 import importlib.util
+import os
 import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Optional, Union
@@ -85,8 +86,14 @@ def _load_entry_points() -> None:
 
 def _entry_point_factory(entry: importlib.metadata.EntryPoint) -> BackendFactory:
     def factory() -> Backend:
-        loaded = entry.load()
-        return loaded() if callable(loaded) and not isinstance(loaded, Backend) else loaded
+        try:
+            loaded = entry.load()
+            return loaded() if callable(loaded) and not isinstance(loaded, Backend) else loaded
+        except Exception as error:
+            raise ImportError(
+                f"ktensor: backend {entry.name!r} from the entry point {entry.value!r} "
+                f"(group {ENTRY_POINT_GROUP!r}) failed to load: {error}"
+            ) from error
 
     return factory
 
@@ -94,6 +101,15 @@ def _entry_point_factory(entry: importlib.metadata.EntryPoint) -> BackendFactory
 def _known_names() -> list[str]:
     _load_entry_points()
     return sorted(set(_BUILTIN) | set(_ALIASES) | set(_factories))
+
+
+def _origin(key: str) -> str:
+    """Where a configured name came from, for the unknown-name error."""
+    if key != config.configured_backend_name():
+        return ""
+    if os.environ.get("KTENSOR_BACKEND", "").strip():
+        return " (from the environment variable KTENSOR_BACKEND)"
+    return f" (from {config.config_path()} or the built-in default)"
 
 
 def register_backend(name: str, factory: BackendFactory) -> None:
@@ -111,6 +127,8 @@ def register_backend(name: str, factory: BackendFactory) -> None:
     if not callable(factory):
         raise TypeError(f"ktensor: register_backend factory must be callable; received {factory!r}")
     key = name.strip().lower()
+    if key in _ALIASES:
+        raise ValueError(f"ktensor: {name!r} is an alias of {_ALIASES[key]!r}; register under another name")
     with _registry_lock:
         _factories[key] = factory
         _instances.pop(key, None)
@@ -136,7 +154,8 @@ def resolve(name_or_instance: Union[str, Backend]) -> Backend:
             factory = _builtin_factory(key)
         else:
             raise ValueError(
-                f"ktensor: unknown backend {name_or_instance!r}; valid names: {', '.join(_known_names())}"
+                f"ktensor: unknown backend {name_or_instance!r}{_origin(key)}; "
+                f"valid names: {', '.join(_known_names())}"
             )
         instance = factory()
         if not isinstance(instance, Backend):
