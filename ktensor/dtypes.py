@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
@@ -45,7 +45,7 @@ FLOAT_DTYPES: tuple[str, ...] = ("float16", "float32", "float64")
 
 #: A dtype as ktensor reasons about it: a supported dtype name, or the type of a
 #: weak Python scalar (``bool``, ``int`` or ``float``).
-DtypeKey = Union[str, type]
+DtypeKey = str | type
 
 WEAK_TYPES: tuple[type, ...] = (bool, int, float)
 
@@ -203,7 +203,7 @@ def common_dtype(*keys: DtypeKey) -> str:
     return dtype_name(np.result_type(*[_sample(k) for k in keys]).name)
 
 
-def weak_scalar_array(value: bool | int | float, dtype: str, argument: str) -> np.ndarray:
+def weak_scalar_array(value: bool | float, dtype: str, argument: str) -> np.ndarray:
     """Convert a weak Python scalar to a 0-d array of ``dtype`` the way NumPy 2 does.
 
     Raises:

@@ -14,7 +14,7 @@ Examples:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Optional, Union
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import numpy as np
@@ -65,9 +65,9 @@ class Function:
         cls,
         backend: Backend,
         inputs: Sequence[Tensor],
-        outputs: Union[Tensor, Sequence[Tensor]],
-        updates: Optional[Sequence[tuple[Tensor, Any]]],
-        name: Optional[str],
+        outputs: Tensor | Sequence[Tensor],
+        updates: Sequence[tuple[Tensor, Any]] | None,
+        name: str | None,
     ) -> Function:
         """Check the pieces and compile them on ``backend``."""
         label = name or "function"

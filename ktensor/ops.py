@@ -14,16 +14,13 @@ Examples:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Optional, Union
-
-import numpy as np
-
+from typing import Any
 
 from ktensor.backends import Backend, backend, resolve
 from ktensor.function import Function
 from ktensor.tensor import Axis, Operand, Tensor
 
-BackendArg = Optional[Union[str, Backend]]
+BackendArg = str | Backend | None
 
 
 def _backend_for(*values: Any, backend_arg: BackendArg = None) -> Backend:
@@ -42,10 +39,10 @@ def _backend_for(*values: Any, backend_arg: BackendArg = None) -> Backend:
 
 # -- creation -------------------------------------------------------------------
 def placeholder(
-    shape: Optional[Sequence[Optional[int]]] = None,
-    ndim: Optional[int] = None,
+    shape: Sequence[int | None] | None = None,
+    ndim: int | None = None,
     dtype: Any = None,
-    name: Optional[str] = None,
+    name: str | None = None,
     *,
     backend: BackendArg = None,
 ) -> Tensor:
@@ -59,7 +56,7 @@ def placeholder(
     return _backend_for(backend_arg=backend).placeholder(shape, ndim, dtype, name)
 
 
-def variable(value: Any, dtype: Any = None, name: Optional[str] = None, *, backend: BackendArg = None) -> Tensor:
+def variable(value: Any, dtype: Any = None, name: str | None = None, *, backend: BackendArg = None) -> Tensor:
     """A variable holding ``value``; float data defaults to ``kt.floatx()``.
 
     Examples:
@@ -70,7 +67,7 @@ def variable(value: Any, dtype: Any = None, name: Optional[str] = None, *, backe
     return _backend_for(backend_arg=backend).variable(value, dtype, name)
 
 
-def constant(value: Any, dtype: Any = None, name: Optional[str] = None, *, backend: BackendArg = None) -> Tensor:
+def constant(value: Any, dtype: Any = None, name: str | None = None, *, backend: BackendArg = None) -> Tensor:
     """A constant; float data defaults to ``kt.floatx()``, ints/bools keep their dtype.
 
     Examples:
@@ -110,7 +107,7 @@ def ones(shape: Sequence[int], dtype: Any = None, *, backend: BackendArg = None)
     return _backend_for(backend_arg=backend).ones(shape, dtype)
 
 
-def eye(n: int, m: Optional[int] = None, dtype: Any = None, *, backend: BackendArg = None) -> Tensor:
+def eye(n: int, m: int | None = None, dtype: Any = None, *, backend: BackendArg = None) -> Tensor:
     """The ``n x m`` identity matrix (``kt.floatx()`` unless ``dtype``).
 
     Examples:
@@ -142,7 +139,7 @@ def ones_like(x: Operand, dtype: Any = None) -> Tensor:
 
 
 def arange(
-    start: float, stop: Optional[float] = None, step: float = 1, dtype: Any = "int32", *, backend: BackendArg = None
+    start: float, stop: float | None = None, step: float = 1, dtype: Any = "int32", *, backend: BackendArg = None
 ) -> Tensor:
     """Evenly spaced values as ``np.arange`` (``int32`` unless ``dtype``).
 
@@ -158,7 +155,7 @@ def random_uniform(
     minval: float = 0.0,
     maxval: float = 1.0,
     dtype: Any = None,
-    seed: Optional[int] = None,
+    seed: int | None = None,
     *,
     backend: BackendArg = None,
 ) -> Tensor:
@@ -177,7 +174,7 @@ def random_normal(
     mean: float = 0.0,
     stddev: float = 1.0,
     dtype: Any = None,
-    seed: Optional[int] = None,
+    seed: int | None = None,
     *,
     backend: BackendArg = None,
 ) -> Tensor:
@@ -193,9 +190,9 @@ def random_normal(
 # -- compiling and differentiating ------------------------------------------------
 def function(
     inputs: Sequence[Tensor],
-    outputs: Union[Tensor, Sequence[Tensor]],
-    updates: Optional[Sequence[tuple[Tensor, Operand]]] = None,
-    name: Optional[str] = None,
+    outputs: Tensor | Sequence[Tensor],
+    updates: Sequence[tuple[Tensor, Operand]] | None = None,
+    name: str | None = None,
 ) -> Function:
     """Compile ``outputs`` as a function of the placeholders ``inputs``.
 
@@ -306,7 +303,7 @@ def reshape(x: Operand, shape: Sequence[int]) -> Tensor:
     return _backend_for(x).reshape(x, shape)
 
 
-def transpose(x: Operand, axes: Optional[Sequence[int]] = None) -> Tensor:
+def transpose(x: Operand, axes: Sequence[int] | None = None) -> Tensor:
     """Permute the axes (reversed when ``axes`` is None).
 
     Examples:

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Optional
 
-Shape = tuple[Optional[int], ...]
+Shape = tuple[int | None, ...]
 
 
 def _fmt(shape: Shape) -> str:
@@ -27,7 +26,7 @@ def _fmt(shape: Shape) -> str:
 def broadcast(*shapes: Shape, operation: str) -> Shape:
     """The NumPy broadcast of ``shapes``; ``ValueError`` when known dims disagree."""
     ndim = max((len(s) for s in shapes), default=0)
-    result: list[Optional[int]] = []
+    result: list[int | None] = []
     for axis in range(-ndim, 0):
         dims = [s[axis] for s in shapes if len(s) >= -axis]
         known = {d for d in dims if d is not None and d != 1}
@@ -128,7 +127,7 @@ def concatenate(shapes: Sequence[Shape], axis: int, operation: str = "concatenat
     if ndim == 0:
         raise ValueError(f"ktensor: {operation}: zero-dimensional tensors cannot be concatenated")
     axis = normalize_axis(axis, ndim)
-    result: list[Optional[int]] = []
+    result: list[int | None] = []
     for i in range(ndim):
         dims = [s[i] for s in shapes]
         if i == axis:

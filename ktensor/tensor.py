@@ -11,8 +11,8 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import numpy as np
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 #: What a tensor operation accepts as an operand besides a Tensor.
 Operand = Any
-Axis = Optional[Any]
+Axis = Any
 
 
 @attrs.define(eq=False, slots=True, repr=False)
@@ -46,7 +46,7 @@ class Tensor:
     backend: Backend
     dtype: str
     shape: shapes.Shape
-    name: Optional[str] = None
+    name: str | None = None
     role: str = "expression"
     placeholders: frozenset[Tensor] = frozenset()
     handle: Any = None
@@ -98,7 +98,7 @@ class Tensor:
         return value if dtype is None else value.astype(dtype)
 
     # -- evaluation and variables ------------------------------------------
-    def eval(self, feed: Optional[dict[Tensor, Any]] = None) -> np.ndarray:
+    def eval(self, feed: dict[Tensor, Any] | None = None) -> np.ndarray:
         """Compute the value; ``feed`` maps placeholders to arrays."""
         return self.backend.eval(self, feed)
 
@@ -241,7 +241,7 @@ class Tensor:
         new = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
         return self.backend.reshape(self, tuple(new))
 
-    def transpose(self, axes: Optional[Sequence[int]] = None) -> Tensor:
+    def transpose(self, axes: Sequence[int] | None = None) -> Tensor:
         """Permute the axes (reverse them when ``axes`` is None)."""
         return self.backend.transpose(self, axes)
 

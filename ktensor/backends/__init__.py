@@ -23,7 +23,7 @@ import importlib.util
 import os
 import threading
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, Optional, Union
+from typing import TYPE_CHECKING, Any
 
 from ktensor import config
 from ktensor.backends.base import Backend
@@ -57,8 +57,8 @@ _factories: dict[str, BackendFactory] = {}
 _instances: dict[str, Backend] = {}
 _registry_lock = threading.RLock()
 _entry_points_loaded = False
-_process_default: Optional[Backend] = None
-_in_force: contextvars.ContextVar[Optional[Backend]] = contextvars.ContextVar("ktensor_backend", default=None)
+_process_default: Backend | None = None
+_in_force: contextvars.ContextVar[Backend | None] = contextvars.ContextVar("ktensor_backend", default=None)
 
 
 def __getattr__(attribute: str) -> Any:
@@ -134,7 +134,7 @@ def register_backend(name: str, factory: BackendFactory) -> None:
         _instances.pop(key, None)
 
 
-def resolve(name_or_instance: Union[str, Backend]) -> Backend:
+def resolve(name_or_instance: str | Backend) -> Backend:
     """The shared default instance for a name, or the instance itself."""
     if isinstance(name_or_instance, Backend):
         return name_or_instance
@@ -183,7 +183,7 @@ def backend() -> Backend:
     return _process_default
 
 
-def set_backend(name_or_instance: Union[str, Backend]) -> Backend:
+def set_backend(name_or_instance: str | Backend) -> Backend:
     """Make a backend the process default and return the instance.
 
     A ``use_backend`` block in force in the calling context still wins inside it.
@@ -195,7 +195,7 @@ def set_backend(name_or_instance: Union[str, Backend]) -> Backend:
 
 
 @contextlib.contextmanager
-def use_backend(name_or_instance: Union[str, Backend]) -> Iterator[Backend]:
+def use_backend(name_or_instance: str | Backend) -> Iterator[Backend]:
     """Put a backend in force inside the block, for this thread or task only.
 
     Examples:

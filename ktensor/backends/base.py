@@ -37,7 +37,7 @@ import math
 import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ClassVar, Optional
+from typing import Any, ClassVar
 
 import attrs
 import numpy as np
@@ -66,11 +66,47 @@ _BOOL_KERNELS: dict[str, str] = {
 _FLOAT16_WORK = "float32"
 
 
+def _binary_op(op: str, symbol: str) -> Callable[[Backend, Operand, Operand], Tensor]:
+    def operation(self: Backend, x: Operand, y: Operand) -> Tensor:
+        return self._elementwise(op, x, y)
+
+    operation.__name__ = operation.__qualname__ = op
+    operation.__doc__ = f"Elementwise ``{symbol}`` with NumPy's result dtype (``np.{op}``)."
+    return operation
+
+
+def _unary_op(op: str) -> Callable[[Backend, Operand], Tensor]:
+    def operation(self: Backend, x: Operand) -> Tensor:
+        return self._elementwise(op, x)
+
+    operation.__name__ = operation.__qualname__ = op
+    operation.__doc__ = f"Elementwise ``{op}`` with NumPy's result dtype."
+    return operation
+
+
+def _reduction_op(op: str) -> Callable[..., Tensor]:
+    def operation(self: Backend, x: Operand, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        return self._reduction(op, x, axis, keepdims)
+
+    operation.__name__ = operation.__qualname__ = op
+    operation.__doc__ = f"``np.{op}`` over ``axis`` (None: all axes), ``keepdims`` as in NumPy."
+    return operation
+
+
+def _arg_reduction_op(op: str) -> Callable[..., Tensor]:
+    def operation(self: Backend, x: Operand, axis: int = -1) -> Tensor:
+        return self._arg_reduction(op, x, axis)
+
+    operation.__name__ = operation.__qualname__ = op
+    operation.__doc__ = f"``np.{op}`` along ``axis`` (default -1), int64."
+    return operation
+
+
 @attrs.frozen
 class _Operand:
     """One converted operand: a tensor, or a weak Python scalar kept weak."""
 
-    tensor: Optional[Tensor]
+    tensor: Tensor | None
     weak: Any
     key: dtypes.DtypeKey
     shape: shapes.Shape
@@ -120,11 +156,11 @@ class Backend(ABC):
         """A constant symbol holding ``value`` (dtype kept)."""
 
     @abstractmethod
-    def native_placeholder(self, shape: shapes.Shape, dtype: str, name: Optional[str]) -> Native:
+    def native_placeholder(self, shape: shapes.Shape, dtype: str, name: str | None) -> Native:
         """A symbolic input fed at call time."""
 
     @abstractmethod
-    def native_variable(self, value: np.ndarray, name: Optional[str]) -> tuple[Native, Any]:
+    def native_variable(self, value: np.ndarray, name: str | None) -> tuple[Native, Any]:
         """A variable initialised to ``value``: ``(symbol to compute with, handle)``."""
 
     @abstractmethod
@@ -208,7 +244,7 @@ class Backend(ABC):
         """A symbol of ``x``'s run-time shape filled with the 0-d ``value`` (its dtype)."""
 
     @abstractmethod
-    def native_gradients(self, loss: Native, wrt: Sequence[Native]) -> list[Optional[Native]]:
+    def native_gradients(self, loss: Native, wrt: Sequence[Native]) -> list[Native | None]:
         """Symbolic gradients of the scalar ``loss``; ``None`` where disconnected."""
 
     @abstractmethod
@@ -272,7 +308,7 @@ class Backend(ABC):
     def _cast_native(self, native: Native, from_dtype: str, to_dtype: str) -> Native:
         return native if from_dtype == to_dtype else self.native_cast(native, to_dtype)
 
-    def _constant_tensor(self, array: np.ndarray, name: Optional[str] = None) -> Tensor:
+    def _constant_tensor(self, array: np.ndarray, name: str | None = None) -> Tensor:
         native = self.native_constant(array)
         return self._wrap(native, array.dtype.name, array.shape, role="constant", name=name)
 
@@ -280,11 +316,11 @@ class Backend(ABC):
         self,
         native: Native,
         dtype: str,
-        shape: Optional[shapes.Shape] = None,
+        shape: shapes.Shape | None = None,
         placeholders: frozenset[Tensor] = frozenset(),
         *,
         role: str = "expression",
-        name: Optional[str] = None,
+        name: str | None = None,
         handle: Any = None,
     ) -> Tensor:
         engine_shape = self.native_shape(native)
@@ -292,7 +328,7 @@ class Backend(ABC):
         return Tensor(native, self, dtype, static, name, role, placeholders, handle)
 
     @staticmethod
-    def _placeholders(*tensors: Optional[Tensor]) -> frozenset[Tensor]:
+    def _placeholders(*tensors: Tensor | None) -> frozenset[Tensor]:
         found: frozenset[Tensor] = frozenset()
         for t in tensors:
             if t is not None and t.placeholders:
@@ -372,8 +408,48 @@ class Backend(ABC):
         return self._wrap(native, "int64", shapes.reduce(t.shape, (ax,), False), t.placeholders)
 
     # ======================================================================
-    # Operations: operators and elementwise math (each one table row).
+    # Operations: operators and elementwise math, one overridable method per row.
     # ======================================================================
+    add = _binary_op("add", "x + y")
+    subtract = _binary_op("subtract", "x - y")
+    multiply = _binary_op("multiply", "x * y")
+    divide = _binary_op("divide", "x / y")
+    floor_divide = _binary_op("floor_divide", "x // y")
+    mod = _binary_op("mod", "x % y")
+    power = _binary_op("power", "x ** y")
+    maximum = _binary_op("maximum", "maximum(x, y)")
+    minimum = _binary_op("minimum", "minimum(x, y)")
+    equal = _binary_op("equal", "x == y")
+    not_equal = _binary_op("not_equal", "x != y")
+    less = _binary_op("less", "x < y")
+    less_equal = _binary_op("less_equal", "x <= y")
+    greater = _binary_op("greater", "x > y")
+    greater_equal = _binary_op("greater_equal", "x >= y")
+    bitwise_and = _binary_op("bitwise_and", "x & y")
+    bitwise_or = _binary_op("bitwise_or", "x | y")
+    bitwise_xor = _binary_op("bitwise_xor", "x ^ y")
+    negative = _unary_op("negative")
+    positive = _unary_op("positive")
+    abs = _unary_op("abs")
+    sign = _unary_op("sign")
+    sqrt = _unary_op("sqrt")
+    exp = _unary_op("exp")
+    log = _unary_op("log")
+    sin = _unary_op("sin")
+    cos = _unary_op("cos")
+    tanh = _unary_op("tanh")
+    sigmoid = _unary_op("sigmoid")
+    round = _unary_op("round")
+    invert = _unary_op("invert")
+    sum = _reduction_op("sum")
+    prod = _reduction_op("prod")
+    max = _reduction_op("max")
+    min = _reduction_op("min")
+    any = _reduction_op("any")
+    all = _reduction_op("all")
+    argmax = _arg_reduction_op("argmax")
+    argmin = _arg_reduction_op("argmin")
+
     def astype(self, x: Operand, dtype: Any) -> Tensor:
         """``x`` cast to ``dtype`` (``ndarray.astype`` semantics)."""
         t = self._tensor(x, "astype argument")
@@ -421,7 +497,7 @@ class Backend(ABC):
         dims = [t.shape[a] for a in axes]
         if None not in dims:
             return float(math.prod(d for d in dims if d is not None))
-        count: Optional[Tensor] = None
+        count: Tensor | None = None
         for a in axes:
             dim = self._wrap(self.native_dim(t.native, a), "int64", (), t.placeholders)
             count = dim if count is None else self.multiply(count, dim)
@@ -460,7 +536,7 @@ class Backend(ABC):
         axes = shapes.normalize_axes(axis, t.ndim)
         peak = self.max(t, axis=axes, keepdims=True)
         total = self.log(self.sum(self.exp(self.subtract(t, peak)), axis=axes, keepdims=keepdims))
-        return self.add(total, peak if keepdims else self.reshape(peak, shapes.reduce(peak.shape, axes, False)))
+        return self.add(total, peak if keepdims or not axes else self.squeeze(peak, axis=axes))
 
     def softmax(self, x: Operand, axis: int = -1) -> Tensor:
         """``exp(x - max) / sum(exp(x - max))`` along ``axis``."""
@@ -481,7 +557,7 @@ class Backend(ABC):
         native = self.native_reshape(t.native, tuple(int(d) for d in shape))
         return self._wrap(native, t.dtype, static, t.placeholders)
 
-    def transpose(self, x: Operand, axes: Optional[Sequence[int]] = None) -> Tensor:
+    def transpose(self, x: Operand, axes: Sequence[int] | None = None) -> Tensor:
         """Permute the axes; reversed when ``axes`` is None."""
         t = self._tensor(x, "transpose argument")
         if axes is None:
@@ -559,7 +635,7 @@ class Backend(ABC):
         if len(advanced) > 1:
             raise IndexError("ktensor: only one integer or boolean array index is supported per indexing")
         basic: list[Any] = []
-        dim_of_item: list[Optional[int]] = []
+        dim_of_item: list[int | None] = []
         axis = 0
         for k in items:
             if k is None:
@@ -584,7 +660,7 @@ class Backend(ABC):
         position = _result_axis(items, advanced[0])
         return self._take(result, items[advanced[0]], position, t.shape[dim_of_item[advanced[0]] or 0])
 
-    def _take(self, t: Tensor, index: Any, axis: int, source_dim: Optional[int]) -> Tensor:
+    def _take(self, t: Tensor, index: Any, axis: int, source_dim: int | None) -> Tensor:
         idx = self._tensor(index, "array index")
         if idx.dtype == "bool":
             if idx.ndim != 1:
@@ -663,10 +739,10 @@ class Backend(ABC):
 
     def placeholder(
         self,
-        shape: Optional[Sequence[Optional[int]]] = None,
-        ndim: Optional[int] = None,
+        shape: Sequence[int | None] | None = None,
+        ndim: int | None = None,
         dtype: Any = None,
-        name: Optional[str] = None,
+        name: str | None = None,
     ) -> Tensor:
         """A symbolic input; ``shape`` entries may be None, or give only ``ndim``."""
         if shape is None:
@@ -686,7 +762,7 @@ class Backend(ABC):
         tensor.placeholders = frozenset((tensor,))
         return tensor
 
-    def constant(self, value: Any, dtype: Any = None, name: Optional[str] = None) -> Tensor:
+    def constant(self, value: Any, dtype: Any = None, name: str | None = None) -> Tensor:
         """A constant; ``dtype=None`` gives floating data ``floatx()``, other data its NumPy dtype."""
         if isinstance(value, Tensor):
             self._check_mine(value, "constant value")
@@ -694,7 +770,7 @@ class Backend(ABC):
         array = self._array(value, "constant value")
         return self._constant_tensor(array.astype(self._default_dtype(array, dtype, "constant dtype")), name)
 
-    def variable(self, value: Any, dtype: Any = None, name: Optional[str] = None) -> Tensor:
+    def variable(self, value: Any, dtype: Any = None, name: str | None = None) -> Tensor:
         """A variable holding a copy of ``value``; see ``constant`` for the dtype rule."""
         if isinstance(value, Tensor):
             value = value.eval()
@@ -720,7 +796,7 @@ class Backend(ABC):
         """A constant of ones (``floatx()`` unless ``dtype``)."""
         return self._filled(shape, 1, dtype)
 
-    def eye(self, n: int, m: Optional[int] = None, dtype: Any = None) -> Tensor:
+    def eye(self, n: int, m: int | None = None, dtype: Any = None) -> Tensor:
         """An identity matrix (``floatx()`` unless ``dtype``)."""
         dt = dtypes.dtype_name(dtype) if dtype is not None else config.floatx()
         return self._constant_tensor(np.eye(n, m, dtype=dt))
@@ -729,7 +805,7 @@ class Backend(ABC):
         t = self._tensor(x, "like argument")
         dt = dtypes.dtype_name(dtype) if dtype is not None else t.dtype
         if None not in t.shape:
-            return self._constant_tensor(np.full(t.shape, value, dtype=dt))
+            return self._constant_tensor(np.full(tuple(d or 0 for d in t.shape), value, dtype=dt))
         native = self.native_full_like(t.native, np.full((), value, dtype=dt))
         return self._wrap(native, dt, t.shape, t.placeholders)
 
@@ -741,13 +817,13 @@ class Backend(ABC):
         """Ones of ``x``'s shape, in ``x``'s dtype unless ``dtype``."""
         return self._filled_like(x, 1, dtype)
 
-    def arange(self, start: float, stop: Optional[float] = None, step: float = 1, dtype: Any = "int32") -> Tensor:
+    def arange(self, start: float, stop: float | None = None, step: float = 1, dtype: Any = "int32") -> Tensor:
         """Evenly spaced values, as ``np.arange`` (dtype ``int32`` unless given)."""
         dt = dtypes.dtype_name(dtype)
         values = np.arange(start, stop, step) if stop is not None else np.arange(start, step=step)
         return self._constant_tensor(values.astype(dt))
 
-    def _random(self, distribution: str, shape: Sequence[int], a: float, b: float, dtype: Any, seed: Optional[int]) -> Tensor:
+    def _random(self, distribution: str, shape: Sequence[int], a: float, b: float, dtype: Any, seed: int | None) -> Tensor:
         dt = dtypes.dtype_name(dtype) if dtype is not None else config.floatx()
         if not dtypes.is_float(dt):
             raise TypeError(f"ktensor: random_{distribution} dtype must be a float dtype; received {dt!r}")
@@ -756,11 +832,11 @@ class Backend(ABC):
         native = self.native_random(distribution, size, float(a), float(b), dt, draw_seed)
         return self._wrap(native, dt, size)
 
-    def random_uniform(self, shape: Sequence[int], minval: float = 0.0, maxval: float = 1.0, dtype: Any = None, seed: Optional[int] = None) -> Tensor:
+    def random_uniform(self, shape: Sequence[int], minval: float = 0.0, maxval: float = 1.0, dtype: Any = None, seed: int | None = None) -> Tensor:
         """Uniform draws on ``[minval, maxval)``, new ones each evaluation; ``seed`` makes them repeatable."""
         return self._random("uniform", shape, minval, maxval, dtype, seed)
 
-    def random_normal(self, shape: Sequence[int], mean: float = 0.0, stddev: float = 1.0, dtype: Any = None, seed: Optional[int] = None) -> Tensor:
+    def random_normal(self, shape: Sequence[int], mean: float = 0.0, stddev: float = 1.0, dtype: Any = None, seed: int | None = None) -> Tensor:
         """Normal draws, new ones each evaluation; ``seed`` makes them repeatable."""
         return self._random("normal", shape, mean, stddev, dtype, seed)
 
@@ -826,15 +902,15 @@ class Backend(ABC):
         self,
         inputs: Sequence[Tensor],
         outputs: Any,
-        updates: Optional[Sequence[tuple[Tensor, Operand]]] = None,
-        name: Optional[str] = None,
+        updates: Sequence[tuple[Tensor, Operand]] | None = None,
+        name: str | None = None,
     ) -> Any:
         """Compile ``outputs`` of ``inputs`` (placeholders); see ``ktensor.Function``."""
         from ktensor.function import Function
 
         return Function.build(self, inputs, outputs, updates, name)
 
-    def eval(self, tensor: Tensor, feed: Optional[Mapping[Tensor, Any]] = None) -> np.ndarray:
+    def eval(self, tensor: Tensor, feed: Mapping[Tensor, Any] | None = None) -> np.ndarray:
         """The value of ``tensor``; ``feed`` maps placeholders to arrays. Compiled once per feed set."""
         self._check_mine(tensor, "evaluated tensor")
         feed = dict(feed or {})
@@ -851,67 +927,6 @@ class Backend(ABC):
 _COMPARISONS = frozenset({"equal", "not_equal", "less", "less_equal", "greater", "greater_equal"})
 
 
-def _binary_op(op: str, symbol: str) -> Callable[[Backend, Operand, Operand], Tensor]:
-    def operation(self: Backend, x: Operand, y: Operand) -> Tensor:
-        return self._elementwise(op, x, y)
-
-    operation.__name__ = operation.__qualname__ = op
-    operation.__doc__ = f"Elementwise ``{symbol}`` with NumPy's result dtype (``np.{op}``)."
-    return operation
-
-
-def _unary_op(op: str) -> Callable[[Backend, Operand], Tensor]:
-    def operation(self: Backend, x: Operand) -> Tensor:
-        return self._elementwise(op, x)
-
-    operation.__name__ = operation.__qualname__ = op
-    operation.__doc__ = f"Elementwise ``{op}`` with NumPy's result dtype."
-    return operation
-
-
-def _reduction_op(op: str) -> Callable[..., Tensor]:
-    def operation(self: Backend, x: Operand, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        return self._reduction(op, x, axis, keepdims)
-
-    operation.__name__ = operation.__qualname__ = op
-    operation.__doc__ = f"``np.{op}`` over ``axis`` (None: all axes), ``keepdims`` as in NumPy."
-    return operation
-
-
-def _arg_reduction_op(op: str) -> Callable[..., Tensor]:
-    def operation(self: Backend, x: Operand, axis: int = -1) -> Tensor:
-        return self._arg_reduction(op, x, axis)
-
-    operation.__name__ = operation.__qualname__ = op
-    operation.__doc__ = f"``np.{op}`` along ``axis`` (default -1), int64."
-    return operation
-
-
-# The operation tables: each row is one overridable Backend method.
-BINARY_OPERATIONS: dict[str, str] = {
-    "add": "x + y", "subtract": "x - y", "multiply": "x * y", "divide": "x / y",
-    "floor_divide": "x // y", "mod": "x % y", "power": "x ** y", "maximum": "maximum(x, y)",
-    "minimum": "minimum(x, y)", "equal": "x == y", "not_equal": "x != y", "less": "x < y",
-    "less_equal": "x <= y", "greater": "x > y", "greater_equal": "x >= y",
-    "bitwise_and": "x & y", "bitwise_or": "x | y", "bitwise_xor": "x ^ y",
-}
-UNARY_OPERATIONS: tuple[str, ...] = (
-    "negative", "positive", "abs", "sign", "sqrt", "exp", "log", "sin", "cos", "tanh",
-    "sigmoid", "round", "invert",
-)
-REDUCTIONS: tuple[str, ...] = ("sum", "prod", "max", "min", "any", "all")
-ARG_REDUCTIONS: tuple[str, ...] = ("argmax", "argmin")
-
-for _op, _symbol in BINARY_OPERATIONS.items():
-    setattr(Backend, _op, _binary_op(_op, _symbol))
-
-for _op in UNARY_OPERATIONS:
-    setattr(Backend, _op, _unary_op(_op))
-for _op in REDUCTIONS:
-    setattr(Backend, _op, _reduction_op(_op))
-for _op in ARG_REDUCTIONS:
-    setattr(Backend, _op, _arg_reduction_op(_op))
-del _op, _symbol
 
 
 def _comparison_dtype(work: str, weak_values: list[Any]) -> str:
@@ -938,7 +953,7 @@ def _expand_ellipsis(items: list[Any], ndim: int) -> list[Any]:
     return items
 
 
-def _check_basic_item(k: Any, dim: Optional[int], axis: int) -> Any:
+def _check_basic_item(k: Any, dim: int | None, axis: int) -> Any:
     if isinstance(k, (bool, np.bool_)):
         raise IndexError("ktensor: a Python bool is not a valid index; use a boolean array")
     if isinstance(k, (int, np.integer)) or (isinstance(k, np.ndarray) and k.ndim == 0 and k.dtype.kind in "iu"):
@@ -960,7 +975,7 @@ def _check_basic_item(k: Any, dim: Optional[int], axis: int) -> Any:
 
 
 def _basic_shape(shape: shapes.Shape, basic: list[Any]) -> shapes.Shape:
-    out: list[Optional[int]] = []
+    out: list[int | None] = []
     axis = 0
     for b in basic:
         if b is None:

@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
-from typing import Any, Optional
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
 import attrs
 import numpy as np
@@ -122,7 +122,7 @@ class TensorFlowBackend(Backend):
 
     name = "tensorflow"
     # (op, dtype) pairs TensorFlow has no CPU kernel or op definition for.
-    kernel_widening = {
+    kernel_widening: ClassVar[Mapping[str, Mapping[str, str]]] = {
         "abs": _SMALL_UNSIGNED,
         "negative": _SMALL_UNSIGNED,
         "sign": _SMALL_UNSIGNED,
@@ -163,11 +163,11 @@ class TensorFlowBackend(Backend):
         with self.graph.as_default():
             return tf.constant(value, dtype=value.dtype)
 
-    def native_placeholder(self, shape: Shape, dtype: str, name: Optional[str]) -> Native:
+    def native_placeholder(self, shape: Shape, dtype: str, name: str | None) -> Native:
         with self.graph.as_default():
             return tf.compat.v1.placeholder(dtype, shape=shape, name=name)
 
-    def native_variable(self, value: np.ndarray, name: Optional[str]) -> tuple[Native, Any]:
+    def native_variable(self, value: np.ndarray, name: str | None) -> tuple[Native, Any]:
         with self.graph.as_default():
             variable = tf.Variable(value, name=name)
             read = variable.read_value()
@@ -257,7 +257,7 @@ class TensorFlowBackend(Backend):
             return tf.fill(tf.shape(x), tf.constant(value, dtype=value.dtype))
 
     # -- gradients and execution ---------------------------------------------------
-    def native_gradients(self, loss: Native, wrt: Sequence[Native]) -> list[Optional[Native]]:
+    def native_gradients(self, loss: Native, wrt: Sequence[Native]) -> list[Native | None]:
         with self.graph.as_default():
             return list(tf.gradients(loss, list(wrt)))
 

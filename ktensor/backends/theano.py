@@ -35,8 +35,8 @@ import operator
 import os
 import threading
 import warnings
-from collections.abc import Sequence
-from typing import Any, Optional
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -47,8 +47,8 @@ from ktensor.shapes import Shape
 # still runs (through NumPy), so the warning only adds noise for users.
 warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
 
-import pytensor  # noqa: E402
-import pytensor.tensor as pt  # noqa: E402
+import pytensor
+import pytensor.tensor as pt
 
 DEFAULT_MODE = "CVM"
 
@@ -117,9 +117,9 @@ class TheanoBackend(Backend):
 
     name = "theano"
     # PyTensor's sign of uint8 200 gives 255: compute it in a wider signed dtype.
-    kernel_widening = {"sign": _SIGNED_WIDER}
+    kernel_widening: ClassVar[Mapping[str, Mapping[str, str]]] = {"sign": _SIGNED_WIDER}
 
-    def __init__(self, mode: Optional[str] = None) -> None:
+    def __init__(self, mode: str | None = None) -> None:
         super().__init__()
         self.mode = mode or os.environ.get("KTENSOR_THEANO_MODE") or DEFAULT_MODE
         # ``0 / x -> 0`` is not NumPy's answer where x is 0 (nan): leave it out.
@@ -138,10 +138,10 @@ class TheanoBackend(Backend):
     def native_constant(self, value: np.ndarray) -> Native:
         return pt.constant(value, dtype=value.dtype.name)
 
-    def native_placeholder(self, shape: Shape, dtype: str, name: Optional[str]) -> Native:
+    def native_placeholder(self, shape: Shape, dtype: str, name: str | None) -> Native:
         return pt.tensor(name=name, dtype=dtype, shape=shape)
 
-    def native_variable(self, value: np.ndarray, name: Optional[str]) -> tuple[Native, Any]:
+    def native_variable(self, value: np.ndarray, name: str | None) -> tuple[Native, Any]:
         shared = pytensor.shared(value, name=name, shape=value.shape)
         return shared, shared
 
@@ -220,10 +220,9 @@ class TheanoBackend(Backend):
         return pt.alloc(pt.constant(value, dtype=value.dtype.name), *[x.shape[i] for i in range(x.ndim)])
 
     # -- gradients and execution ---------------------------------------------------
-    def native_gradients(self, loss: Native, wrt: Sequence[Native]) -> list[Optional[Native]]:
-        return list(
-            pytensor.grad(loss, list(wrt), disconnected_inputs="ignore", return_disconnected="none")
-        )
+    def native_gradients(self, loss: Native, wrt: Sequence[Native]) -> list[Native | None]:
+        grads = pytensor.grad(loss, list(wrt), disconnected_inputs="ignore", return_disconnected="none")
+        return list(grads)  # type: ignore[arg-type]  # a list in, a list out
 
     def native_compile(
         self,
