@@ -78,6 +78,15 @@ from ktensor.tensor import Tensor
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str) -> object:
+    """``kt.testing`` loads the conformance kit on first access."""
+    if name == "testing":
+        import importlib
+
+        return importlib.import_module("ktensor.testing")
+    raise AttributeError(f"module 'ktensor' has no attribute {name!r}")
+
 __all__ = [
     "Backend", "EngineError", "Function", "Tensor", "abs", "all", "any", "arange", "argmax",
     "argmin", "as_tensor", "astype", "available_backends", "backend", "clip", "concatenate",

@@ -658,7 +658,15 @@ class Backend(ABC):
         if not advanced:
             return result
         position = _result_axis(items, advanced[0])
-        return self._take(result, items[advanced[0]], position, t.shape[dim_of_item[advanced[0]] or 0])
+        taken = self._take(result, items[advanced[0]], position, t.shape[dim_of_item[advanced[0]] or 0])
+        if not _advanced_adjacent(items):
+            # NumPy: ints count as advanced indices next to an array; when they are
+            # separated by a slice, the array's dimensions move to the front.
+            width = taken.ndim - result.ndim + 1
+            moved = list(range(position, position + width))
+            rest = [a for a in range(taken.ndim) if a not in moved]
+            return self.transpose(taken, moved + rest)
+        return taken
 
     def _take(self, t: Tensor, index: Any, axis: int, source_dim: int | None) -> Tensor:
         idx = self._tensor(index, "array index")
@@ -986,6 +994,14 @@ def _basic_shape(shape: shapes.Shape, basic: list[Any]) -> shapes.Shape:
         if isinstance(b, slice):
             out.append(None if dim is None else len(range(dim)[b]))
     return tuple(out) + tuple(shape[axis:])
+
+
+def _advanced_adjacent(items: list[Any]) -> bool:
+    positions = [
+        i for i, k in enumerate(items)
+        if _is_array_index(k) or (isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_)))
+    ]
+    return positions[-1] - positions[0] + 1 == len(positions)
 
 
 def _result_axis(items: list[Any], at: int) -> int:

@@ -16,7 +16,9 @@ the test suite uses ``FAST_COMPILE`` (Python linker, no C compile) for speed.
 
 Execution path. ``pytensor.function`` with ``trust_input = True``: ktensor's
 ``Function`` has already checked and cast every argument, so PyTensor's own
-checks would only repeat them (5.9 → 1.5 µs per tiny call). A PyTensor function
+checks would only repeat them. Measured here for a 2x2 add in CVM mode: a plain
+``pytensor.function`` call 1.8 µs, with ``trust_input`` 0.7 µs, through
+``ktensor.Function`` (argument checks included) 2.1 µs. A PyTensor function
 is not thread-safe, so each compiled call holds a lock.
 
 Examples:
@@ -42,10 +44,6 @@ import numpy as np
 
 from ktensor.backends.base import Backend, CompiledCall, Native
 from ktensor.shapes import Shape
-
-# A pip-installed PyTensor finds no BLAS and says so at every C compile; matmul
-# still runs (through NumPy), so the warning only adds noise for users.
-warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
 
 import pytensor
 import pytensor.tensor as pt
@@ -230,13 +228,17 @@ class TheanoBackend(Backend):
         outputs: Sequence[Native],
         updates: Sequence[tuple[Any, Native]],
     ) -> CompiledCall:
-        function = pytensor.function(
-            list(inputs),
-            list(outputs),
-            updates=list(updates),
-            mode=self._compile_mode,
-            on_unused_input="ignore",
-        )
+        with warnings.catch_warnings():
+            # A pip-installed PyTensor finds no BLAS and says so at C compiles; matmul
+            # still runs (through NumPy), so the warning is only noise for users.
+            warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
+            function = pytensor.function(
+                list(inputs),
+                list(outputs),
+                updates=list(updates),
+                mode=self._compile_mode,
+                on_unused_input="ignore",
+            )
         function.trust_input = True
         lock = threading.Lock()
 

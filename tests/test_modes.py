@@ -1,0 +1,63 @@
+"""The engines' user-facing modes: PyTensor's default CVM and TensorFlow with XLA.
+
+The rest of the suite runs PyTensor in FAST_COMPILE for speed (see conftest); these
+tests compile a few real functions in the modes users get, so a mode-specific
+failure (a missing C kernel, float16 in C code) cannot hide.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ktensor as kt
+from ktensor import backends
+
+
+@pytest.fixture(
+    params=[
+        pytest.param(("theano", {"mode": "CVM"}), id="theano-CVM"),
+        pytest.param(("tensorflow", {"jit_compile": True}), id="tensorflow-XLA"),
+    ]
+)
+def mode_backend(request: pytest.FixtureRequest) -> kt.Backend:
+    name, options = request.param
+    from tests.conftest import _require
+
+    _require(name)
+    cls = backends.TheanoBackend if name == "theano" else backends.TensorFlowBackend
+    return cls(**options)  # type: ignore[no-any-return]
+
+
+def test_default_theano_mode_is_cvm(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.conftest import _require
+
+    _require("theano")
+    monkeypatch.delenv("KTENSOR_THEANO_MODE", raising=False)
+    assert backends.TheanoBackend().mode == "CVM"
+
+
+def test_mode_runs_mixed_dtypes_and_a_training_step(mode_backend: kt.Backend) -> None:
+    with kt.use_backend(mode_backend):
+        x = kt.placeholder(shape=(None, 3), name="x")
+        i = kt.placeholder(shape=(None, 3), dtype="int8", name="i")
+        h = kt.placeholder(shape=(3,), dtype="float16", name="h")
+        w = kt.variable(np.full((3, 1), 0.5), name="w")
+        loss = kt.square(x @ w).mean()
+        [g] = kt.gradients(loss, [w])
+        f = kt.function(
+            [x, i, h],
+            [x + i, i // 3, i % 3, (h * 2).sum(), kt.softmax(x), loss],
+            updates=[(w, w - 0.1 * g)],
+        )
+        xs = np.arange(6, dtype="float32").reshape(2, 3)
+        ints = np.array([[-7, 7, 0], [5, -5, 1]], dtype="int8")
+        halves = np.full(3, 2.0, dtype="float16")
+        got = f(xs, ints, halves)
+    e = np.exp(xs - xs.max(axis=1, keepdims=True))
+    expected = [xs + ints, ints // 3, ints % 3, (halves * 2).sum(), e / e.sum(axis=1, keepdims=True)]
+    for value, want in zip(got, expected):
+        assert value.dtype == want.dtype
+        np.testing.assert_allclose(value, want, rtol=1e-3 if want.dtype == np.float16 else 1e-6)
+    assert float(got[-1]) == pytest.approx(float(np.square(xs @ np.full((3, 1), 0.5)).mean()))
+    assert not np.allclose(w.get_value(), 0.5)
