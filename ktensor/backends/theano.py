@@ -41,12 +41,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
+import pytensor
+import pytensor.tensor as pt
 
 from ktensor.backends.base import Backend, CompiledCall, Native
 from ktensor.shapes import Shape
-
-import pytensor
-import pytensor.tensor as pt
 
 DEFAULT_MODE = "CVM"
 
