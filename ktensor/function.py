@@ -110,9 +110,9 @@ class Function:
         try:
             results = self._call(values)
         except Exception as error:
-            first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             raise EngineError(
-                f"ktensor: {self.backend.name} failed while running {self.name}: {first_line} "
+                f"ktensor: {self.backend.name} failed while running {self.name}: "
+                f"{self.backend.describe_engine_error(error)} "
                 f"(often an index out of range or a run-time shape mismatch)"
             ) from error
         outputs = [np.asarray(r) for r in results]

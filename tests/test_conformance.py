@@ -30,7 +30,8 @@ class BrokenExpBackend(TheanoBackend):
     """A subclass whose ``exp`` is off by one: the kit must notice."""
 
     def exp(self, x: Any) -> Any:
-        return super().exp(x) + 1
+        correct: Any = super().exp(x)
+        return correct + 1
 
 
 def test_importing_the_kit_loads_no_engine() -> None:
@@ -49,7 +50,10 @@ def test_case_names_are_unique_and_every_row_is_tried() -> None:
         if all(
             ktensor.testing._reference(
                 case.ref,
-                [operands.array((d, s, k, i)) for i, (d, s, k) in enumerate(zip(combo, case.shapes, case.values, strict=True))],
+                [
+                    operands.array((d, s, k, i))
+                    for i, (d, s, k) in enumerate(zip(combo, case.shapes, case.values, strict=True))
+                ],
             )
             is None
             for _, combo in case.instances(quick=False)

@@ -261,6 +261,11 @@ class Backend(ABC):
         from several threads at once.
         """
 
+    def describe_engine_error(self, error: Exception) -> str:
+        """The line of an engine's run-time exception that says what went wrong."""
+        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+        return lines[0] if lines else type(error).__name__
+
     # ======================================================================
     # Conversion: the one place operands become tensors.
     # ======================================================================

@@ -154,6 +154,16 @@ class TensorFlowBackend(Backend):
     def options(self) -> dict[str, Any]:
         return {"jit_compile": self.jit_compile} if self.jit_compile else {}
 
+    def describe_engine_error(self, error: Exception) -> str:
+        # TensorFlow leads with "Graph execution error:" and a node's stack; the
+        # kernel's own words sit on the line before the "[[{{node ...}}]]" marker.
+        message = getattr(error, "message", str(error))
+        lines = [line.strip() for line in message.splitlines() if line.strip()]
+        for before, line in zip(lines, lines[1:]):
+            if line.startswith("[[{{node"):
+                return before
+        return super().describe_engine_error(error)
+
     # -- symbols --------------------------------------------------------------
     def native_dtype(self, x: Native) -> str:
         return str(x.dtype.name)

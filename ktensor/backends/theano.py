@@ -94,7 +94,9 @@ _REDUCE: dict[str, Any] = {
     "any": pt.any,
     "all": pt.all,
 }
-_NON_IEEE_REWRITES = ("local_zero_div",)
+# ``0 / x -> 0`` is not NumPy's answer where x is 0 (nan), and ``local_neg_to_mul``
+# fails loudly (a logged traceback) on unsigned ints: leave both out.
+_EXCLUDED_REWRITES = ("local_zero_div", "local_neg_to_mul")
 _SIGNED_WIDER = {"uint8": "int16", "uint16": "int32", "uint32": "int64", "uint64": "int64"}
 
 
@@ -119,8 +121,7 @@ class TheanoBackend(Backend):
     def __init__(self, mode: str | None = None) -> None:
         super().__init__()
         self.mode = mode or os.environ.get("KTENSOR_THEANO_MODE") or DEFAULT_MODE
-        # ``0 / x -> 0`` is not NumPy's answer where x is 0 (nan): leave it out.
-        self._compile_mode = pytensor.compile.mode.get_mode(self.mode).excluding(*_NON_IEEE_REWRITES)
+        self._compile_mode = pytensor.compile.mode.get_mode(self.mode).excluding(*_EXCLUDED_REWRITES)
 
     def options(self) -> dict[str, Any]:
         return {"mode": self.mode}
