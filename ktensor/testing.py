@@ -15,13 +15,16 @@ Example:
         import ktensor.testing
         from ktensor.backends import TensorFlowBackend
 
-        class LoggingBackend(TensorFlowBackend):
+        class CountingBackend(TensorFlowBackend):
+            multiplications = 0
+
             def multiply(self, x, y):
-                print("multiply")
+                self.multiplications += 1
                 return super().multiply(x, y)
 
-        report = ktensor.testing.check_backend(LoggingBackend())
-        print(report.checked, "cases agree with NumPy")
+        backend = CountingBackend()
+        report = ktensor.testing.check_backend(backend)   # or "theano", "tensorflow"
+        print(report.checked, "cases agree with NumPy;", backend.multiplications, "went through multiply")
 
     ``check_backend`` raises :class:`ConformanceError` (an ``AssertionError``)
     listing every case that disagrees; the partial report is on its ``report``.
@@ -105,6 +108,11 @@ class OpCase:
             (products stay small), ``"halves"`` (x.5 ties), ``"distinct"`` (no
             ties) or ``"index"`` (valid indices of an axis of length 3).
         group: Rows of one group are compiled into one function.
+        static: Whether the placeholders know their shapes; when False they are
+            built with ``ndim=`` only, every dimension unknown until fed.
+        runtime_broadcast: The case broadcasts a dimension that is unknown when
+            built and 1 when fed; skipped on a backend whose
+            ``Backend.runtime_broadcasting`` is False (PyTensor refuses it).
     """
 
     name: str
@@ -114,6 +122,8 @@ class OpCase:
     shapes: tuple[tuple[int, ...], ...]
     values: tuple[str, ...]
     group: str
+    static: bool = True
+    runtime_broadcast: bool = False
 
     def instances(self, quick: bool) -> Iterator[tuple[str, tuple[str, ...]]]:
         """Yields ``(case name, operand dtypes)`` for each combination to try.
@@ -153,11 +163,14 @@ class CheckReport:
         backend_name: ``Backend.name`` of the backend checked.
         checked: How many cases were compared (NumPy-rejected combinations aside).
         failures: The cases that disagreed with NumPy.
+        skipped: Cases left out because the backend declares it cannot run them
+            (``Backend.runtime_broadcasting`` False), with the reason.
     """
 
     backend_name: str
     checked: int
     failures: list[Failure]
+    skipped: list[str] = attrs.field(factory=list)
 
 
 class ConformanceError(AssertionError):
@@ -168,10 +181,8 @@ class ConformanceError(AssertionError):
     """
 
     def __init__(self, report: CheckReport) -> None:
-        lines = [
-            f"{len(report.failures)} of {report.checked} conformance cases failed "
-            f"on backend {report.backend_name!r}:"
-        ]
+        head = f"{len(report.failures)} of {report.checked} conformance cases failed on backend {report.backend_name!r}:"
+        lines = [head]
         lines += [f"  {f.case}: expected {f.expected}; received {f.received}" for f in report.failures]
         super().__init__("\n".join(lines))
         self.report = report
@@ -240,7 +251,9 @@ def _np_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
-def _np_logsumexp(x: np.ndarray, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> np.ndarray:
+def _np_logsumexp(
+    x: np.ndarray, axis: int | tuple[int, ...] | None = None, keepdims: bool = False
+) -> np.ndarray:
     m = np.max(x, axis=axis, keepdims=True)
     out = m + np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True))
     return out if keepdims else np.squeeze(out, axis=axis)
@@ -290,13 +303,29 @@ def _operator_cases() -> list[OpCase]:
         group = f"operator {sym}"
         others = [(o, label) for o, label in _OTHERS if sym not in "&|^" or np.asarray(o).dtype.kind in "biu"]
         rows.append(_row(f"t {sym} u", fn, ref, _OPERATOR_DTYPES, group, ((2, 3), (2, 3)), (kind, kind)))
-        rows.append(_row(f"t {sym} u (broadcast)", fn, ref, ("int32", "float32"), group, ((2, 1), (3,)), (kind, kind)))
+        rows.append(
+            _row(f"t {sym} u (broadcast)", fn, ref, ("int32", "float32"), group, ((2, 1), (3,)), (kind, kind))
+        )
         for other, label in others:
             rows.append(
-                _row(f"t {sym} {label}", functools.partial(_right, fn, other), functools.partial(_right, ref, other), _OPERATOR_DTYPES, group, values=(kind,))
+                _row(
+                    f"t {sym} {label}",
+                    functools.partial(_right, fn, other),
+                    functools.partial(_right, ref, other),
+                    _OPERATOR_DTYPES,
+                    group,
+                    values=(kind,),
+                )
             )
             rows.append(
-                _row(f"{label} {sym} t", functools.partial(_left, fn, other), functools.partial(_left, ref, other), _OPERATOR_DTYPES, group, values=(kind,))
+                _row(
+                    f"{label} {sym} t",
+                    functools.partial(_left, fn, other),
+                    functools.partial(_left, ref, other),
+                    _OPERATOR_DTYPES,
+                    group,
+                    values=(kind,),
+                )
             )
     unary = (("-t", operator.neg), ("+t", operator.pos), ("abs(t)", abs), ("~t", operator.invert))
     rows += [_row(name, fn, fn, DTYPES, "operator unary") for name, fn in unary]
@@ -307,7 +336,17 @@ def _operator_cases() -> list[OpCase]:
         ((np.ones((4, 2), dtype=np.float32), "np.ones((4, 2), float32)"), True),
     )
     matmul_dtypes = ("bool", "int8", "int64", "float32", "float64")
-    rows.append(_row("t @ u", operator.matmul, operator.matmul, matmul_dtypes, "operator @", ((2, 3), (3, 4)), ("small", "small")))
+    rows.append(
+        _row(
+            "t @ u",
+            operator.matmul,
+            operator.matmul,
+            matmul_dtypes,
+            "operator @",
+            ((2, 3), (3, 4)),
+            ("small", "small"),
+        )
+    )
     for (other, label), on_left in matmul_others:
         fn = functools.partial(_left if on_left else _right, operator.matmul, other)
         name = f"{label} @ t" if on_left else f"t @ {label}"
@@ -350,9 +389,30 @@ def _weak_scalar_cases() -> list[OpCase]:
     )
     rows = [_row(f"weak {name}", fn, fn, DTYPES, "weak scalars", values=("small",)) for name, fn in exprs]
     rows += [
-        _row("weak t ** 2", functools.partial(_right, operator.pow, 2), functools.partial(_right, np.power, 2), DTYPES, "weak scalars", values=("small",)),
-        _row("weak t.maximum(1)", _method("maximum", 1), functools.partial(_right, np.maximum, 1), DTYPES, "weak scalars", values=("small",)),
-        _row("weak t.minimum(1.5)", _method("minimum", 1.5), functools.partial(_right, np.minimum, 1.5), DTYPES, "weak scalars", values=("small",)),
+        _row(
+            "weak t ** 2",
+            functools.partial(_right, operator.pow, 2),
+            functools.partial(_right, np.power, 2),
+            DTYPES,
+            "weak scalars",
+            values=("small",),
+        ),
+        _row(
+            "weak t.maximum(1)",
+            _method("maximum", 1),
+            functools.partial(_right, np.maximum, 1),
+            DTYPES,
+            "weak scalars",
+            values=("small",),
+        ),
+        _row(
+            "weak t.minimum(1.5)",
+            _method("minimum", 1.5),
+            functools.partial(_right, np.minimum, 1.5),
+            DTYPES,
+            "weak scalars",
+            values=("small",),
+        ),
     ]
     return rows
 
@@ -360,7 +420,9 @@ def _weak_scalar_cases() -> list[OpCase]:
 def _math_cases() -> list[OpCase]:
     """The math methods, each as ``t.f(...)`` and as ``kt.f(t, ...)``."""
     # (method, args, NumPy reference, dtypes, value kind, shape)
-    table: tuple[tuple[str, tuple[Any, ...], Callable[..., Any], Sequence[str], str, tuple[int, ...]], ...] = (
+    table: tuple[
+        tuple[str, tuple[Any, ...], Callable[..., Any], Sequence[str], str, tuple[int, ...]], ...
+    ] = (
         ("abs", (), np.abs, DTYPES, "any", (2, 3)),
         ("sign", (), np.sign, DTYPES, "any", (2, 3)),
         ("sqrt", (), np.sqrt, DTYPES, "positive", (2, 3)),
@@ -392,7 +454,9 @@ def _math_cases() -> list[OpCase]:
     for name, ref in (("maximum", np.maximum), ("minimum", np.minimum), ("pow", np.power)):
         kind = "small" if name == "pow" else "any"
         rows.append(_row(f"t.{name}(u)", _method(name), ref, DTYPES, "math", ((2, 3), (2, 3)), (kind, kind)))
-        rows.append(_row(f"kt.{name}(t, u)", _module(name), ref, DTYPES, "math", ((2, 3), (2, 3)), (kind, kind)))
+        rows.append(
+            _row(f"kt.{name}(t, u)", _module(name), ref, DTYPES, "math", ((2, 3), (2, 3)), (kind, kind))
+        )
     return rows
 
 
@@ -429,16 +493,54 @@ def _reduction_cases() -> list[OpCase]:
                     )
                 )
         rows.append(
-            _row(f"kt.{name}(t, axis=1)", _module(name, axis=1), functools.partial(ref, axis=1), dtypes, f"reduction {name}", ((2, 3, 4),), (kind,))
+            _row(
+                f"kt.{name}(t, axis=1)",
+                _module(name, axis=1),
+                functools.partial(ref, axis=1),
+                dtypes,
+                f"reduction {name}",
+                ((2, 3, 4),),
+                (kind,),
+            )
         )
-        rows.append(_row(f"t.{name}()", _method(name), ref, dtypes, f"reduction {name}", ((2, 3, 4),), (kind,)))
+        rows.append(
+            _row(f"t.{name}()", _method(name), ref, dtypes, f"reduction {name}", ((2, 3, 4),), (kind,))
+        )
     for name, ref in (("argmax", np.argmax), ("argmin", np.argmin)):
         dtypes = _NUMERIC
-        rows.append(_row(f"t.{name}()", _method(name), functools.partial(ref, axis=-1), dtypes, "argreduction", ((2, 3, 4),), ("distinct",)))
-        rows.append(_row(f"kt.{name}(t)", _module(name), functools.partial(ref, axis=-1), dtypes, "argreduction", ((2, 3, 4),), ("distinct",)))
+        rows.append(
+            _row(
+                f"t.{name}()",
+                _method(name),
+                functools.partial(ref, axis=-1),
+                dtypes,
+                "argreduction",
+                ((2, 3, 4),),
+                ("distinct",),
+            )
+        )
+        rows.append(
+            _row(
+                f"kt.{name}(t)",
+                _module(name),
+                functools.partial(ref, axis=-1),
+                dtypes,
+                "argreduction",
+                ((2, 3, 4),),
+                ("distinct",),
+            )
+        )
         for axis in (0, 1, 2, -2):
             rows.append(
-                _row(f"t.{name}(axis={axis})", _method(name, axis=axis), functools.partial(ref, axis=axis), dtypes, "argreduction", ((2, 3, 4),), ("distinct",))
+                _row(
+                    f"t.{name}(axis={axis})",
+                    _method(name, axis=axis),
+                    functools.partial(ref, axis=axis),
+                    dtypes,
+                    "argreduction",
+                    ((2, 3, 4),),
+                    ("distinct",),
+                )
             )
     return rows
 
@@ -447,16 +549,43 @@ def _shape_cases() -> list[OpCase]:
     """reshape, transpose, flatten, expand_dims, squeeze, astype and ``.T``."""
     dtypes = ("bool", "int8", "float32", "float64")
     t3 = ((2, 3, 4),)
-    table: tuple[tuple[str, Callable[[Any], Any], Callable[[np.ndarray], Any], tuple[tuple[int, ...], ...]], ...] = (
+    table: tuple[
+        tuple[str, Callable[[Any], Any], Callable[[np.ndarray], Any], tuple[tuple[int, ...], ...]], ...
+    ] = (
         ("t.reshape((4, 6))", _method("reshape", (4, 6)), functools.partial(np.reshape, shape=(4, 6)), t3),
         ("t.reshape((-1,))", _method("reshape", (-1,)), functools.partial(np.reshape, shape=(-1,)), t3),
         ("t.reshape((2, -1))", _method("reshape", (2, -1)), functools.partial(np.reshape, shape=(2, -1)), t3),
-        ("t.reshape((4, 1, 3, 2))", _method("reshape", (4, 1, 3, 2)), functools.partial(np.reshape, shape=(4, 1, 3, 2)), t3),
-        ("kt.reshape(t, (6, 4))", _module("reshape", (6, 4)), functools.partial(np.reshape, shape=(6, 4)), t3),
+        (
+            "t.reshape((4, 1, 3, 2))",
+            _method("reshape", (4, 1, 3, 2)),
+            functools.partial(np.reshape, shape=(4, 1, 3, 2)),
+            t3,
+        ),
+        (
+            "kt.reshape(t, (6, 4))",
+            _module("reshape", (6, 4)),
+            functools.partial(np.reshape, shape=(6, 4)),
+            t3,
+        ),
         ("t.transpose()", _method("transpose"), np.transpose, t3),
-        ("t.transpose((1, 0, 2))", _method("transpose", (1, 0, 2)), functools.partial(np.transpose, axes=(1, 0, 2)), t3),
-        ("t.transpose((2, 0, 1))", _method("transpose", (2, 0, 1)), functools.partial(np.transpose, axes=(2, 0, 1)), t3),
-        ("kt.transpose(t, (0, 2, 1))", _module("transpose", (0, 2, 1)), functools.partial(np.transpose, axes=(0, 2, 1)), t3),
+        (
+            "t.transpose((1, 0, 2))",
+            _method("transpose", (1, 0, 2)),
+            functools.partial(np.transpose, axes=(1, 0, 2)),
+            t3,
+        ),
+        (
+            "t.transpose((2, 0, 1))",
+            _method("transpose", (2, 0, 1)),
+            functools.partial(np.transpose, axes=(2, 0, 1)),
+            t3,
+        ),
+        (
+            "kt.transpose(t, (0, 2, 1))",
+            _module("transpose", (0, 2, 1)),
+            functools.partial(np.transpose, axes=(0, 2, 1)),
+            t3,
+        ),
         ("t.T (3-D)", operator.attrgetter("T"), operator.attrgetter("T"), t3),
         ("t.T (2-D)", operator.attrgetter("T"), operator.attrgetter("T"), ((2, 3),)),
         ("t.flatten()", _method("flatten"), np.ravel, t3),
@@ -468,8 +597,18 @@ def _shape_cases() -> list[OpCase]:
         ("t.squeeze()", _method("squeeze"), np.squeeze, ((1, 3, 1),)),
         ("t.squeeze(0)", _method("squeeze", 0), functools.partial(np.squeeze, axis=0), ((1, 3, 1),)),
         ("t.squeeze(-1)", _method("squeeze", -1), functools.partial(np.squeeze, axis=-1), ((1, 3, 1),)),
-        ("t.squeeze((0, 2))", _method("squeeze", (0, 2)), functools.partial(np.squeeze, axis=(0, 2)), ((1, 3, 1),)),
-        ("kt.squeeze(t, axis=2)", _module("squeeze", axis=2), functools.partial(np.squeeze, axis=2), ((1, 3, 1),)),
+        (
+            "t.squeeze((0, 2))",
+            _method("squeeze", (0, 2)),
+            functools.partial(np.squeeze, axis=(0, 2)),
+            ((1, 3, 1),),
+        ),
+        (
+            "kt.squeeze(t, axis=2)",
+            _module("squeeze", axis=2),
+            functools.partial(np.squeeze, axis=2),
+            ((1, 3, 1),),
+        ),
     )
     rows = [_row(name, op, ref, dtypes, "shape", shapes) for name, op, ref, shapes in table]
     sources = ("bool", "int8", "uint8", "int64", "float16", "float32", "float64")
@@ -484,7 +623,16 @@ def _shape_cases() -> list[OpCase]:
                 values=("small",),
             )
         )
-    rows.append(_row("kt.astype(t, 'int16')", _module("astype", "int16"), _method("astype", "int16"), sources, "shape", values=("small",)))
+    rows.append(
+        _row(
+            "kt.astype(t, 'int16')",
+            _module("astype", "int16"),
+            _method("astype", "int16"),
+            sources,
+            "shape",
+            values=("small",),
+        )
+    )
     return rows
 
 
@@ -521,11 +669,11 @@ def _index_with(ix: Any, t: Any) -> Any:
 
 
 def _index_with_constant(ix: np.ndarray, leading: tuple[slice, ...], t: Any) -> Any:
-    return t[(*leading, kt.constant(ix, backend=_here()))]
+    return t[leading + (kt.constant(ix, backend=_here()),)]
 
 
 def _index_with_tensor(leading: tuple[slice, ...], t: Any, i: Any) -> Any:
-    return t[(*leading, i)]
+    return t[leading + (i,)]
 
 
 def _indexing_cases() -> list[OpCase]:
@@ -552,7 +700,17 @@ def _indexing_cases() -> list[OpCase]:
         )
     for label, leading in (("t[i]", ()), ("t[:, i]", (slice(None),))):
         fn = functools.partial(_index_with_tensor, leading)
-        rows.append(_row(label, fn, fn, (("float32", "int64"), ("int8", "int32")), "indexing", ((3, 4, 5), (4,)), ("any", "index")))
+        rows.append(
+            _row(
+                label,
+                fn,
+                fn,
+                (("float32", "int64"), ("int8", "int32")),
+                "indexing",
+                ((3, 4, 5), (4,)),
+                ("any", "index"),
+            )
+        )
     return rows
 
 
@@ -579,7 +737,14 @@ _LINALG_SHAPES: tuple[tuple[tuple[int, ...], tuple[int, ...]], ...] = (
 
 def _linalg_cases() -> list[OpCase]:
     """dot and matmul on 1-D, 2-D and N-D operands, as in NumPy (invalid pairs skipped)."""
-    dtypes = (("float32", "float32"), ("float64", "float64"), ("int32", "int32"), ("int8", "int8"), ("int32", "float32"), ("bool", "bool"))
+    dtypes = (
+        ("float32", "float32"),
+        ("float64", "float64"),
+        ("int32", "int32"),
+        ("int8", "int8"),
+        ("int32", "float32"),
+        ("bool", "bool"),
+    )
     return [
         _row(f"{label} {a}x{b}", op, ref, dtypes, "linalg", (a, b), ("small", "small"))
         for label, op, ref in _LINALG_FORMS
@@ -611,22 +776,64 @@ def _module_function_cases() -> list[OpCase]:
     ):
         np_kwargs = {"axis": -1, **kwargs}  # kt.concatenate's default axis is -1 (Keras), NumPy's 0
         rows.append(
-            _row(label, functools.partial(_pack, "concatenate", kwargs), functools.partial(_pack_np, np.concatenate, np_kwargs), pairs, "module", shapes)
+            _row(
+                label,
+                functools.partial(_pack, "concatenate", kwargs),
+                functools.partial(_pack_np, np.concatenate, np_kwargs),
+                pairs,
+                "module",
+                shapes,
+            )
         )
-    for label, kwargs in (("kt.stack([t, u])", {}), ("kt.stack([t, u], axis=1)", {"axis": 1}), ("kt.stack([t, u], axis=-1)", {"axis": -1})):
+    for label, kwargs in (
+        ("kt.stack([t, u])", {}),
+        ("kt.stack([t, u], axis=1)", {"axis": 1}),
+        ("kt.stack([t, u], axis=-1)", {"axis": -1}),
+    ):
         rows.append(
-            _row(label, functools.partial(_pack, "stack", kwargs), functools.partial(_pack_np, np.stack, kwargs), pairs, "module", ((2, 3), (2, 3)))
+            _row(
+                label,
+                functools.partial(_pack, "stack", kwargs),
+                functools.partial(_pack_np, np.stack, kwargs),
+                pairs,
+                "module",
+                ((2, 3), (2, 3)),
+            )
         )
     rows.append(
         _row("kt.concatenate([t, u, t], axis=0)", _concat3, _concat3_np, pairs, "module", ((2, 3), (1, 3)))
     )
     where_dtypes = tuple(("bool", a, b) for a, b in pairs)
-    rows.append(_row("kt.where(c, t, u)", _module("where"), _np_where, where_dtypes, "module", ((2, 3), (2, 3), (2, 3))))
-    rows.append(_row("kt.where(c, t, u) (broadcast)", _module("where"), _np_where, where_dtypes, "module", ((2, 1), (3,), (2, 3))))
+    rows.append(
+        _row(
+            "kt.where(c, t, u)", _module("where"), _np_where, where_dtypes, "module", ((2, 3), (2, 3), (2, 3))
+        )
+    )
+    rows.append(
+        _row(
+            "kt.where(c, t, u) (broadcast)",
+            _module("where"),
+            _np_where,
+            where_dtypes,
+            "module",
+            ((2, 1), (3,), (2, 3)),
+        )
+    )
     single = tuple(("bool", d) for d in DTYPES)
-    for label, other, on_left in (("kt.where(c, t, 0)", 0, False), ("kt.where(c, 2.5, t)", 2.5, True), ("kt.where(c, t, [1, 2, 3])", [1, 2, 3], False)):
+    for label, other, on_left in (
+        ("kt.where(c, t, 0)", 0, False),
+        ("kt.where(c, 2.5, t)", 2.5, True),
+        ("kt.where(c, t, [1, 2, 3])", [1, 2, 3], False),
+    ):
         rows.append(
-            _row(label, functools.partial(_where_with, kt_where=True, other=other, on_left=on_left), functools.partial(_where_with, kt_where=False, other=other, on_left=on_left), single, "module", ((2, 3), (2, 3)))
+            _row(
+                label,
+                functools.partial(_where_with, kt_where=True, other=other, on_left=on_left),
+                functools.partial(_where_with, kt_where=False, other=other, on_left=on_left),
+                single,
+                "module",
+                ((2, 3), (2, 3)),
+            )
         )
     rows.append(_row("kt.where(t > 0, t, -t)", _where_cmp, _where_cmp_np, _SIGNED_AND_FLOAT, "module"))
     return rows
@@ -667,40 +874,96 @@ def _identity(x: Any) -> Any:
 
 _CREATIONS: tuple[tuple[str, Callable[[], Any], Callable[[], Any]], ...] = (
     ("kt.zeros((2, 3))", lambda: kt.zeros((2, 3), backend=_here()), lambda: np.zeros((2, 3), kt.floatx())),
-    ("kt.zeros((2, 3), dtype='int8')", lambda: kt.zeros((2, 3), dtype="int8", backend=_here()), lambda: np.zeros((2, 3), "int8")),
+    (
+        "kt.zeros((2, 3), dtype='int8')",
+        lambda: kt.zeros((2, 3), dtype="int8", backend=_here()),
+        lambda: np.zeros((2, 3), "int8"),
+    ),
     ("kt.zeros((2,), dtype='bool')", lambda: kt.zeros((2,), dtype="bool"), lambda: np.zeros((2,), "bool")),
     ("kt.ones((3,))", lambda: kt.ones((3,), backend=_here()), lambda: np.ones((3,), kt.floatx())),
-    ("kt.ones((2, 2), dtype='uint16')", lambda: kt.ones((2, 2), dtype="uint16"), lambda: np.ones((2, 2), "uint16")),
+    (
+        "kt.ones((2, 2), dtype='uint16')",
+        lambda: kt.ones((2, 2), dtype="uint16"),
+        lambda: np.ones((2, 2), "uint16"),
+    ),
     ("kt.eye(3)", lambda: kt.eye(3, backend=_here()), lambda: np.eye(3, dtype=kt.floatx())),
     ("kt.eye(2, 4)", lambda: kt.eye(2, 4), lambda: np.eye(2, 4, dtype=kt.floatx())),
-    ("kt.eye(3, m=2, dtype='float64')", lambda: kt.eye(3, m=2, dtype="float64"), lambda: np.eye(3, 2, dtype="float64")),
+    (
+        "kt.eye(3, m=2, dtype='float64')",
+        lambda: kt.eye(3, m=2, dtype="float64"),
+        lambda: np.eye(3, 2, dtype="float64"),
+    ),
     ("kt.eye(3, dtype='int32')", lambda: kt.eye(3, dtype="int32"), lambda: np.eye(3, dtype="int32")),
     ("kt.arange(5)", lambda: kt.arange(5, backend=_here()), lambda: np.arange(5, dtype="int32")),
     ("kt.arange(2, 8)", lambda: kt.arange(2, 8), lambda: np.arange(2, 8, dtype="int32")),
     ("kt.arange(1, 10, 3)", lambda: kt.arange(1, 10, 3), lambda: np.arange(1, 10, 3, dtype="int32")),
     ("kt.arange(5, 0, -1)", lambda: kt.arange(5, 0, -1), lambda: np.arange(5, 0, -1, dtype="int32")),
     ("kt.arange(4, dtype='int64')", lambda: kt.arange(4, dtype="int64"), lambda: np.arange(4, dtype="int64")),
-    ("kt.arange(0, 2, 0.5, dtype='float32')", lambda: kt.arange(0, 2, 0.5, dtype="float32"), lambda: np.arange(0, 2, 0.5, dtype="float32")),
+    (
+        "kt.arange(0, 2, 0.5, dtype='float32')",
+        lambda: kt.arange(0, 2, 0.5, dtype="float32"),
+        lambda: np.arange(0, 2, 0.5, dtype="float32"),
+    ),
     ("kt.constant(3)", lambda: kt.constant(3, backend=_here()), lambda: np.array(3, "int64")),
     ("kt.constant(2.5)", lambda: kt.constant(2.5), lambda: np.array(2.5, kt.floatx())),
     ("kt.constant(True)", lambda: kt.constant(True), lambda: np.array(True)),
     ("kt.constant([1, 2, 3])", lambda: kt.constant([1, 2, 3]), lambda: np.array([1, 2, 3], "int64")),
-    ("kt.constant([[1, 2], [3, 4]])", lambda: kt.constant([[1, 2], [3, 4]]), lambda: np.array([[1, 2], [3, 4]], "int64")),
+    (
+        "kt.constant([[1, 2], [3, 4]])",
+        lambda: kt.constant([[1, 2], [3, 4]]),
+        lambda: np.array([[1, 2], [3, 4]], "int64"),
+    ),
     ("kt.constant([1.5, 2.0])", lambda: kt.constant([1.5, 2.0]), lambda: np.array([1.5, 2.0], kt.floatx())),
     ("kt.constant([True, False])", lambda: kt.constant([True, False]), lambda: np.array([True, False])),
-    ("kt.constant(np.arange(4, dtype=np.int8))", lambda: kt.constant(np.arange(4, dtype=np.int8)), lambda: np.arange(4, dtype=np.int8)),
-    ("kt.constant(np.ones(3, np.uint16))", lambda: kt.constant(np.ones(3, np.uint16)), lambda: np.ones(3, np.uint16)),
-    ("kt.constant(np.linspace(0, 1, 3))", lambda: kt.constant(np.linspace(0, 1, 3)), lambda: np.linspace(0, 1, 3).astype(kt.floatx())),
-    ("kt.constant(np.ones(2, np.float16))", lambda: kt.constant(np.ones(2, np.float16)), lambda: np.ones(2, kt.floatx())),
-    ("kt.constant([1, 2], dtype='float64')", lambda: kt.constant([1, 2], dtype="float64"), lambda: np.array([1, 2], "float64")),
-    ("kt.constant(np.arange(3), dtype='int8')", lambda: kt.constant(np.arange(3), dtype="int8"), lambda: np.arange(3, dtype="int8")),
+    (
+        "kt.constant(np.arange(4, dtype=np.int8))",
+        lambda: kt.constant(np.arange(4, dtype=np.int8)),
+        lambda: np.arange(4, dtype=np.int8),
+    ),
+    (
+        "kt.constant(np.ones(3, np.uint16))",
+        lambda: kt.constant(np.ones(3, np.uint16)),
+        lambda: np.ones(3, np.uint16),
+    ),
+    (
+        "kt.constant(np.linspace(0, 1, 3))",
+        lambda: kt.constant(np.linspace(0, 1, 3)),
+        lambda: np.linspace(0, 1, 3).astype(kt.floatx()),
+    ),
+    (
+        "kt.constant(np.ones(2, np.float16))",
+        lambda: kt.constant(np.ones(2, np.float16)),
+        lambda: np.ones(2, kt.floatx()),
+    ),
+    (
+        "kt.constant([1, 2], dtype='float64')",
+        lambda: kt.constant([1, 2], dtype="float64"),
+        lambda: np.array([1, 2], "float64"),
+    ),
+    (
+        "kt.constant(np.arange(3), dtype='int8')",
+        lambda: kt.constant(np.arange(3), dtype="int8"),
+        lambda: np.arange(3, dtype="int8"),
+    ),
     ("kt.constant(3, dtype='uint8')", lambda: kt.constant(3, dtype="uint8"), lambda: np.array(3, "uint8")),
     ("kt.variable(3)", lambda: kt.variable(3, backend=_here()), lambda: np.array(3, "int64")),
     ("kt.variable(2.5)", lambda: kt.variable(2.5), lambda: np.array(2.5, kt.floatx())),
-    ("kt.variable(np.arange(4, dtype=np.int16))", lambda: kt.variable(np.arange(4, dtype=np.int16)), lambda: np.arange(4, dtype=np.int16)),
-    ("kt.variable(np.ones((2, 2)))", lambda: kt.variable(np.ones((2, 2))), lambda: np.ones((2, 2), kt.floatx())),
+    (
+        "kt.variable(np.arange(4, dtype=np.int16))",
+        lambda: kt.variable(np.arange(4, dtype=np.int16)),
+        lambda: np.arange(4, dtype=np.int16),
+    ),
+    (
+        "kt.variable(np.ones((2, 2)))",
+        lambda: kt.variable(np.ones((2, 2))),
+        lambda: np.ones((2, 2), kt.floatx()),
+    ),
     ("kt.variable([True, False])", lambda: kt.variable([True, False]), lambda: np.array([True, False])),
-    ("kt.variable([1.5, 2.5], dtype='float64')", lambda: kt.variable([1.5, 2.5], dtype="float64"), lambda: np.array([1.5, 2.5])),
+    (
+        "kt.variable([1.5, 2.5], dtype='float64')",
+        lambda: kt.variable([1.5, 2.5], dtype="float64"),
+        lambda: np.array([1.5, 2.5]),
+    ),
 )
 
 
@@ -710,10 +973,118 @@ def _creation_cases() -> list[OpCase]:
     like_dtypes = ("bool", "int8", "uint16", "float64")
     for name, ref in (("zeros_like", np.zeros_like), ("ones_like", np.ones_like)):
         rows.append(_row(f"kt.{name}(t)", _module(name), ref, like_dtypes, "creation"))
-        rows.append(_row(f"kt.{name}(t, dtype='int32')", _module(name, dtype="int32"), functools.partial(ref, dtype="int32"), like_dtypes, "creation"))
+        rows.append(
+            _row(
+                f"kt.{name}(t, dtype='int32')",
+                _module(name, dtype="int32"),
+                functools.partial(ref, dtype="int32"),
+                like_dtypes,
+                "creation",
+            )
+        )
     rows.append(_row("kt.placeholder(shape=(2, 3))", _identity, _identity, [FLOATX], "creation"))
     rows.append(_row("kt.placeholder(shape=(2, 3), dtype=d)", _identity, _identity, DTYPES, "creation"))
     return rows
+
+
+def _unknown_shape_cases() -> list[OpCase]:
+    """A sample of operations on placeholders whose dimensions are all unknown."""
+    table: tuple[tuple[str, Callable[..., Any], Callable[..., Any], tuple[tuple[int, ...], ...]], ...] = (
+        ("t + u", operator.add, operator.add, ((2, 1), (3,))),
+        ("t - u (same shapes)", operator.sub, operator.sub, ((2, 3), (2, 3))),
+        (
+            "t * 2.5",
+            functools.partial(_right, operator.mul, 2.5),
+            functools.partial(_right, operator.mul, 2.5),
+            ((2, 3),),
+        ),
+        ("t @ u", operator.matmul, operator.matmul, ((2, 3, 4), (4, 5))),
+        ("t.dot(u)", _method("dot"), np.dot, ((2, 3), (4, 3, 5))),
+        ("t.sum(axis=1)", _method("sum", axis=1), functools.partial(np.sum, axis=1), ((2, 3, 4),)),
+        (
+            "t.mean(axis=(0, 2), keepdims=True)",
+            _method("mean", axis=(0, 2), keepdims=True),
+            functools.partial(np.mean, axis=(0, 2), keepdims=True),
+            ((2, 3, 4),),
+        ),
+        ("t.std()", _method("std"), np.std, ((2, 3, 4),)),
+        ("t.max(axis=-1)", _method("max", axis=-1), functools.partial(np.max, axis=-1), ((2, 3, 4),)),
+        ("t.argmax()", _method("argmax"), functools.partial(np.argmax, axis=-1), ((2, 3, 4),)),
+        ("t.softmax()", _method("softmax"), _np_softmax, ((2, 3, 4),)),
+        (
+            "t.logsumexp(axis=0)",
+            _method("logsumexp", axis=0),
+            functools.partial(_np_logsumexp, axis=0),
+            ((2, 3, 4),),
+        ),
+        (
+            "t.reshape((-1,))",
+            _method("reshape", (-1,)),
+            functools.partial(np.reshape, shape=(-1,)),
+            ((2, 3, 4),),
+        ),
+        (
+            "t.reshape((4, -1))",
+            _method("reshape", (4, -1)),
+            functools.partial(np.reshape, shape=(4, -1)),
+            ((2, 3, 4),),
+        ),
+        ("t.flatten()", _method("flatten"), np.ravel, ((2, 3, 4),)),
+        ("t.T", operator.attrgetter("T"), operator.attrgetter("T"), ((2, 3, 4),)),
+        ("t.expand_dims(1)", _method("expand_dims", 1), functools.partial(np.expand_dims, axis=1), ((2, 3),)),
+        ("t.squeeze(0)", _method("squeeze", 0), functools.partial(np.squeeze, axis=0), ((1, 3),)),
+        (
+            "t[1:, ::-1]",
+            functools.partial(_index_with, np.s_[1:, ::-1]),
+            functools.partial(_index_with, np.s_[1:, ::-1]),
+            ((3, 4),),
+        ),
+        (
+            "t[-1, None]",
+            functools.partial(_index_with, np.s_[-1, None]),
+            functools.partial(_index_with, np.s_[-1, None]),
+            ((3, 4),),
+        ),
+        (
+            "t[np.array([2, 0])]",
+            functools.partial(_index_with, np.array([2, 0])),
+            functools.partial(_index_with, np.array([2, 0])),
+            ((3, 4),),
+        ),
+        (
+            "t[np.array([True, False, True])]",
+            functools.partial(_index_with, np.array([True, False, True])),
+            functools.partial(_index_with, np.array([True, False, True])),
+            ((3, 4),),
+        ),
+        (
+            "kt.concatenate([t, u], axis=0)",
+            functools.partial(_pack, "concatenate", {"axis": 0}),
+            functools.partial(_pack_np, np.concatenate, {"axis": 0}),
+            ((2, 3), (1, 3)),
+        ),
+        (
+            "kt.stack([t, u], axis=1)",
+            functools.partial(_pack, "stack", {"axis": 1}),
+            functools.partial(_pack_np, np.stack, {"axis": 1}),
+            ((2, 3), (2, 3)),
+        ),
+        ("kt.zeros_like(t)", _module("zeros_like"), np.zeros_like, ((2, 3),)),
+    )
+    return [
+        OpCase(
+            f"unknown shape {name}",
+            op,
+            ref,
+            (("int8",) * len(shapes), ("float32",) * len(shapes)),
+            shapes,
+            ("small",) * len(shapes),
+            "unknown shapes",
+            static=False,
+            runtime_broadcast=name == "t + u",
+        )
+        for name, op, ref, shapes in table
+    ]
 
 
 def _build_cases() -> tuple[OpCase, ...]:
@@ -728,6 +1099,7 @@ def _build_cases() -> tuple[OpCase, ...]:
         *_linalg_cases(),
         *_module_function_cases(),
         *_creation_cases(),
+        *_unknown_shape_cases(),
     )
 
 
@@ -757,11 +1129,23 @@ def _sample(dtype: np.dtype[Any], shape: tuple[int, ...], kind: str, rng: np.ran
     elif kind == "small":
         values = rng.integers(0, 16, size) / 4 if dtype.kind == "f" else rng.integers(0, 4, size)
     elif kind == "unit":
-        values = rng.integers(2, 7, size) / 4 if dtype.kind == "f" else rng.choice([-1, 1, 2] if signed else [1, 2], size)
+        values = (
+            rng.integers(2, 7, size) / 4
+            if dtype.kind == "f"
+            else rng.choice([-1, 1, 2] if signed else [1, 2], size)
+        )
     elif kind == "halves":
-        values = rng.integers(-6, 7, size) / 2 if dtype.kind == "f" else rng.integers(-4 if signed else 0, 5, size)
+        values = (
+            rng.integers(-6, 7, size) / 2 if dtype.kind == "f" else rng.integers(-4 if signed else 0, 5, size)
+        )
     else:  # "any"
-        values = rng.integers(-12, 13, size) / 4 if dtype.kind == "f" else rng.integers(-4, 5, size) if signed else rng.integers(0, 9, size)
+        values = (
+            rng.integers(-12, 13, size) / 4
+            if dtype.kind == "f"
+            else rng.integers(-4, 5, size)
+            if signed
+            else rng.integers(0, 9, size)
+        )
     return np.asarray(values).astype(dtype).reshape(shape)
 
 
@@ -771,7 +1155,7 @@ class _Operands:
 
     backend: Any
     arrays: dict[tuple[str, tuple[int, ...], str, int], np.ndarray] = attrs.field(factory=dict)
-    placeholders: dict[tuple[str, tuple[int, ...], str, int], Any] = attrs.field(factory=dict)
+    placeholders: dict[tuple[tuple[str, tuple[int, ...], str, int], bool], Any] = attrs.field(factory=dict)
     feeds: dict[Any, np.ndarray] = attrs.field(factory=dict)
 
     def array(self, key: tuple[str, tuple[int, ...], str, int]) -> np.ndarray:
@@ -782,19 +1166,19 @@ class _Operands:
             self.arrays[key] = _sample(np.dtype(kt.floatx() if token == FLOATX else token), shape, kind, rng)
         return self.arrays[key]
 
-    def placeholder(self, key: tuple[str, tuple[int, ...], str, int]) -> Any:
-        """The placeholder fed with :meth:`array` of ``key``."""
-        if key not in self.placeholders:
+    def placeholder(self, key: tuple[str, tuple[int, ...], str, int], static: bool) -> Any:
+        """The placeholder fed with :meth:`array` of ``key``, of known shape if ``static``."""
+        if (key, static) not in self.placeholders:
             token, shape, _, _ = key
-            p = kt.placeholder(
-                shape=shape,
-                dtype=None if token == FLOATX else token,
-                name=f"in{len(self.placeholders)}",
-                backend=self.backend,
-            )
-            self.placeholders[key] = p
+            dtype = None if token == FLOATX else token
+            name = f"in{len(self.placeholders)}"
+            if static:
+                p = kt.placeholder(shape=shape, dtype=dtype, name=name, backend=self.backend)
+            else:
+                p = kt.placeholder(ndim=len(shape), dtype=dtype, name=name, backend=self.backend)
+            self.placeholders[key, static] = p
             self.feeds[p] = self.array(key)
-        return self.placeholders[key]
+        return self.placeholders[key, static]
 
 
 # --------------------------------------------------------------------- evaluation
@@ -865,7 +1249,9 @@ def _compare(built: _Built, result: Any, backend: Any) -> Failure | None:
         problems.append("array dtype/shape differ")
     elif (bad := _mismatches(expected, received)).size:
         i = int(bad[0])
-        problems.append(f"{bad.size} values differ, first at flat index {i}: {received.ravel()[i]!r} != {expected.ravel()[i]!r}")
+        problems.append(
+            f"{bad.size} values differ, first at flat index {i}: {received.ravel()[i]!r} != {expected.ravel()[i]!r}"
+        )
     if not problems:
         return None
     return Failure(built.name, _show(expected), f"{_show(received)} [{'; '.join(problems)}]")
@@ -884,7 +1270,11 @@ def _evaluate(batch: list[_Built], feeds: dict[Any, np.ndarray], backend: Any) -
             return [Failure(batch[0].name, _show(batch[0].expected), _show_error(exc))]
         middle = len(batch) // 2
         return _evaluate(batch[:middle], feeds, backend) + _evaluate(batch[middle:], feeds, backend)
-    return [f for built, result in zip(batch, results, strict=True) if (f := _compare(built, result, backend)) is not None]
+    return [
+        f
+        for built, result in zip(batch, results, strict=True)
+        if (f := _compare(built, result, backend)) is not None
+    ]
 
 
 def check_backend(backend: kt.Backend | str, *, quick: bool = False) -> CheckReport:
@@ -907,32 +1297,48 @@ def check_backend(backend: kt.Backend | str, *, quick: bool = False) -> CheckRep
     Raises:
         ConformanceError: An ``AssertionError`` listing every failing case,
             with its expected and received dtype, shape and values.
+        RuntimeError: NumPy is older than 2, whose promotion rules are the spec.
     """
+    if int(np.__version__.split(".")[0]) < 2:
+        raise RuntimeError(
+            f"ktensor.testing needs NumPy >= 2 (NEP 50) for its references; found {np.__version__}"
+        )
     with kt.use_backend(backend) as resolved:
         operands = _Operands(resolved)
         failures: list[Failure] = []
         groups: dict[str, list[_Built]] = {}
         checked = 0
+        skipped: list[str] = []
         for case in CASES:
+            if case.runtime_broadcast and not resolved.runtime_broadcasting:
+                skipped.append(f"{case.name}: the backend declares runtime_broadcasting = False")
+                continue
             for name, combo in case.instances(quick):
-                keys = [(token, shape, kind, slot) for slot, (token, shape, kind) in enumerate(zip(combo, case.shapes, case.values, strict=True))]
+                keys = [
+                    (token, shape, kind, slot)
+                    for slot, (token, shape, kind) in enumerate(
+                        zip(combo, case.shapes, case.values, strict=True)
+                    )
+                ]
                 expected = _reference(case.ref, [operands.array(key) for key in keys])
                 if expected is None:
                     continue
                 checked += 1
                 try:
-                    inputs = tuple(operands.placeholder(key) for key in keys)
+                    inputs = tuple(operands.placeholder(key, case.static) for key in keys)
                     output = case.op(*inputs)
                 except Exception as exc:  # noqa: BLE001 - any build error is a finding
                     failures.append(Failure(name, _show(expected), _show_error(exc)))
                     continue
                 if getattr(output, "backend", None) is None:
-                    failures.append(Failure(name, _show(expected), f"returned {type(output).__name__}, not a tensor"))
+                    failures.append(
+                        Failure(name, _show(expected), f"returned {type(output).__name__}, not a tensor")
+                    )
                 else:
                     groups.setdefault(case.group, []).append(_Built(name, expected, output, inputs))
         for batch in groups.values():
             failures += _evaluate(batch, operands.feeds, resolved)
-        report = CheckReport(backend_name=resolved.name, checked=checked, failures=failures)
+        report = CheckReport(resolved.name, checked, failures, skipped)
     if failures:
         raise ConformanceError(report)
     return report

@@ -68,12 +68,15 @@ def test_tensorflow_conforms() -> None:
     assert report.backend_name == "tensorflow"
     assert report.failures == []
     assert report.checked > 5000
+    assert report.skipped == []
 
 
 def test_theano_conforms() -> None:
     report = check_backend(TheanoBackend(mode="FAST_COMPILE"))
     assert report.backend_name == "theano"
     assert report.checked > 5000
+    # PyTensor decides broadcasting from static shapes; its backend says so.
+    assert [s.split(":")[0] for s in report.skipped] == ["unknown shape t + u"]
 
 
 def test_user_subclass_is_checked_through_its_own_methods() -> None:
@@ -87,6 +90,6 @@ def test_a_broken_backend_fails_the_check() -> None:
     with pytest.raises(AssertionError, match=r"t\.exp\(\)\[float32\]") as caught:
         check_backend(BrokenExpBackend(mode="FAST_COMPILE"), quick=True)
     assert isinstance(caught.value, ConformanceError)
-    failing = [f.case for f in caught.value.report.failures]
-    assert all(any(op in case for op in ("exp", "sigmoid", "softmax")) for case in failing), failing
-    assert len(failing) < caught.value.report.checked / 10
+    failing = {f.case for f in caught.value.report.failures}
+    assert {"kt.exp(t)[float64]", "t.exp()[float32]", "t.exp()[int8]"} <= failing
+    assert not any(case.startswith(("t.sin()", "t.tanh()", "t + u")) for case in failing)

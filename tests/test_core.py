@@ -314,3 +314,15 @@ def test_subclass_override_reaches_operators_methods_and_compositions(backend_na
     assert b.calls == {"multiply": 2, "dot": 2, "exp": 1}
     e = np.exp(np.float32([[1, 2], [3, 4]]) - np.float32([[2], [4]]))
     np.testing.assert_allclose(soft, e / e.sum(axis=1, keepdims=True), rtol=1e-5)
+
+
+def test_broadcasting_an_unknown_dimension_at_run_time(kt_in):
+    t = kt.placeholder(shape=(None, 3), name="t")
+    u = kt.placeholder(shape=(4, 3), name="u")
+    f = kt.function([t, u], t + u)
+    if kt_in.runtime_broadcasting:
+        assert f(np.ones((1, 3)), np.ones((4, 3))).shape == (4, 3)
+    else:
+        with pytest.raises(kt.EngineError, match="declare|give that dimension as 1"):
+            f(np.ones((1, 3)), np.ones((4, 3)))
+    assert f(np.ones((4, 3)), np.ones((4, 3))).shape == (4, 3)

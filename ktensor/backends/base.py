@@ -126,6 +126,10 @@ class Backend(ABC):
     #: ``{operation: {dtype: wider dtype}}``: kernels the engine lacks for a dtype;
     #: the operands are widened, the kernel runs, the result is cast back.
     kernel_widening: ClassVar[Mapping[str, Mapping[str, str]]] = {}
+    #: Whether a dimension unknown (None) when the expression is built may be 1 at
+    #: run time and broadcast, as in NumPy. PyTensor refuses that (it decides
+    #: broadcasting from static shapes); its backend sets this to False.
+    runtime_broadcasting: ClassVar[bool] = True
 
     def __init__(self) -> None:
         self._eval_cache: weakref.WeakKeyDictionary[Tensor, dict[tuple[int, ...], Any]] = (

@@ -26,6 +26,7 @@ Examples:
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 from collections.abc import Mapping, Sequence
@@ -159,7 +160,7 @@ class TensorFlowBackend(Backend):
         # kernel's own words sit on the line before the "[[{{node ...}}]]" marker.
         message = getattr(error, "message", str(error))
         lines = [line.strip() for line in message.splitlines() if line.strip()]
-        for before, line in zip(lines, lines[1:]):
+        for before, line in itertools.pairwise(lines):
             if line.startswith("[[{{node"):
                 return before
         return super().describe_engine_error(error)

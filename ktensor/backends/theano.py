@@ -118,6 +118,18 @@ class TheanoBackend(Backend):
     # PyTensor's sign of uint8 200 gives 255: compute it in a wider signed dtype.
     kernel_widening: ClassVar[Mapping[str, Mapping[str, str]]] = {"sign": _SIGNED_WIDER}
 
+    # PyTensor fixes broadcasting from static shapes: a dimension that was None
+    # when built and is 1 at run time raises instead of broadcasting.
+    runtime_broadcasting = False
+
+    def describe_engine_error(self, error: Exception) -> str:
+        if "Runtime broadcasting not allowed" in str(error):
+            return (
+                "PyTensor cannot broadcast a dimension that was unknown (None) when the expression "
+                "was built and is 1 at run time; give that dimension as 1 in the placeholder's shape"
+            )
+        return super().describe_engine_error(error)
+
     def __init__(self, mode: str | None = None) -> None:
         super().__init__()
         self.mode = mode or os.environ.get("KTENSOR_THEANO_MODE") or DEFAULT_MODE
