@@ -41,6 +41,15 @@ class _Input:
     dtype: str
     numpy_dtype: np.dtype[Any]
     shape: shapes.Shape
+    #: The shape itself when every dimension is known: one tuple comparison per call.
+    static_shape: tuple[int, ...] | None = None
+
+    @classmethod
+    def of(cls, placeholder: Tensor) -> _Input:
+        """The checks for one placeholder."""
+        shape = placeholder.shape
+        static = None if None in shape else tuple(int(d) for d in shape if d is not None)
+        return cls(placeholder.label, placeholder.dtype, np.dtype(placeholder.dtype), shape, static)
 
 
 @attrs.define(eq=False)
@@ -96,7 +105,7 @@ class Function:
             [o.native for o in outs],
             [(variable.handle, value.native) for variable, value in pairs],
         )
-        checks = tuple(_Input(p.label, p.dtype, np.dtype(p.dtype), p.shape) for p in inputs)
+        checks = tuple(_Input.of(p) for p in inputs)
         return cls(backend, label, checks, single, call)
 
     def __call__(self, *arrays: Any) -> Any:
@@ -106,7 +115,14 @@ class Function:
                 f"ktensor: {self.name} takes {len(self._inputs)} argument(s) "
                 f"({', '.join(i.label for i in self._inputs)}); received {len(arrays)}"
             )
-        values = [_checked(spec, value) for spec, value in zip(self._inputs, arrays)]
+        # The common case (an ndarray of the exact dtype and, when fully known, the
+        # exact shape) costs two comparisons; everything else goes through _checked.
+        values = [
+            value
+            if type(value) is np.ndarray and value.dtype == spec.numpy_dtype and value.shape == spec.static_shape
+            else _checked(spec, value)
+            for spec, value in zip(self._inputs, arrays)
+        ]
         try:
             results = self._call(values)
         except Exception as error:
@@ -115,8 +131,10 @@ class Function:
                 f"{self.backend.describe_engine_error(error)} "
                 f"(often an index out of range or a run-time shape mismatch)"
             ) from error
-        outputs = [np.asarray(r) for r in results]
-        return outputs[0] if self._single else outputs
+        if self._single:
+            first = results[0]
+            return first if type(first) is np.ndarray else np.asarray(first)
+        return [r if type(r) is np.ndarray else np.asarray(r) for r in results]
 
 
 def _check_updates(backend: Backend, updates: Any, label: str) -> list[tuple[Tensor, Tensor]]:

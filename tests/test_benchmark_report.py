@@ -9,6 +9,7 @@ import io
 import os
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -37,7 +38,9 @@ def fake_run() -> RunResult:
             for variant in VARIANTS:
                 if workload == "matmul" and variant.name == "ktensor/theano[NUMBA]" and size == 1024:
                     measurements.append(
-                        Measurement(workload, size, variant.name, "call", error="RuntimeError: numba failed\nline 2")
+                        Measurement(
+                            workload, size, variant.name, "call", error="RuntimeError: numba failed\nline 2"
+                        )
                     )
                     continue
                 if workload == "matmul" and variant.name == "native/theano[CVM]" and size == 64:
@@ -77,7 +80,14 @@ def table_row(text: str, label: str) -> str:
 
 @pytest.mark.parametrize(
     ("seconds", "text"),
-    [(1.234e-8, "12.3ns"), (4.56e-5, "45.6µs"), (1e-3, "1.00ms"), (0.2, "200ms"), (12.34, "12.3s"), (9.996e-7, "1.00µs")],
+    [
+        (1.234e-8, "12.3ns"),
+        (4.56e-5, "45.6µs"),
+        (1e-3, "1.00ms"),
+        (0.2, "200ms"),
+        (12.34, "12.3s"),
+        (9.996e-7, "1.00µs"),
+    ],
 )
 def test_duration_units(seconds: float, text: str) -> None:
     assert format_duration(seconds) == text
@@ -95,8 +105,14 @@ def test_table_cells(wide: None) -> None:
     assert re.search(r"\s-(\s|$)", table_row(text, "matmul n=64"))
     assert "RuntimeError: numba failed" in text and "line 2" not in text
     # workloads in order of first measurement, sizes ascending; single-size workloads too
-    labels = [line.split("  ")[0] for line in text.splitlines() if re.match(r"(elementwise|matmul|logsumexp) ", line)]
-    assert labels == [f"elementwise n={s}" for s in SIZES] + [f"matmul n={s}" for s in SIZES] + ["logsumexp n=512"]
+    labels = [
+        line.split("  ")[0]
+        for line in text.splitlines()
+        if re.match(r"(elementwise|matmul|logsumexp) ", line)
+    ]
+    assert labels == [f"elementwise n={s}" for s in SIZES] + [f"matmul n={s}" for s in SIZES] + [
+        "logsumexp n=512"
+    ]
     # logsumexp only ran on three variants: the others show "-"
     assert table_row(text, "logsumexp n=512").split()[-1] == "-"
 
@@ -130,7 +146,12 @@ def test_table_splits_when_narrow(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_targets() -> None:
     lines = format_targets(fake_run()).splitlines()
     assert len(lines) == 3
-    assert lines[0].startswith("PASS") and "1.01x" in lines[0] and "1.02x" in lines[0] and "elementwise n=1024" in lines[0]
+    assert (
+        lines[0].startswith("PASS")
+        and "1.01x" in lines[0]
+        and "1.02x" in lines[0]
+        and "elementwise n=1024" in lines[0]
+    )
     assert lines[1].startswith("FAIL") and "350ms" in lines[1] and "250ms" in lines[1]
     assert lines[2].startswith("N/A") and "value -" in lines[2] and "not measured" in lines[2]
     assert format_targets(RunResult("d", {}, {}, {})) == ""
@@ -193,3 +214,12 @@ def test_progress_tty_redraws_one_line() -> None:
 
 def test_clock() -> None:
     assert [format_clock(s) for s in (4.2, 187, 3720)] == ["4s", "3m07s", "1h02m"]
+
+
+def test_plot_without_matplotlib(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    assert write_plot(fake_run(), tmp_path / "run.png") is None
+    err = capsys.readouterr().err
+    assert "matplotlib is not installed" in err and err.count("\n") == 1

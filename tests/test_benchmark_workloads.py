@@ -98,7 +98,9 @@ def _run_tf_graph(workload: Workload, size: int) -> Run:
     inputs, params = _data(workload, size)
     graph = tf.Graph()
     with graph.as_default():
-        placeholders = [tf.compat.v1.placeholder(a.dtype, a.shape, name=f"input{i}") for i, a in enumerate(inputs)]
+        placeholders = [
+            tf.compat.v1.placeholder(a.dtype, a.shape, name=f"input{i}") for i, a in enumerate(inputs)
+        ]
         variables = {name: tf.Variable(value, name=name) for name, value in params.items()}
         result = workload.tf_math(tf, variables, *placeholders)
         # Outputs read the old values; every assign waits for all outputs and new values.
@@ -142,7 +144,9 @@ IMPLEMENTATIONS: dict[str, Callable[[Workload, int], Run]] = {
 
 def _assert_agrees(actual: Any, expected: np.ndarray, what: str) -> None:
     actual = np.asarray(actual)
-    assert actual.dtype == expected.dtype == np.float32, f"{what}: dtype {actual.dtype}, NumPy {expected.dtype}"
+    assert actual.dtype == expected.dtype == np.float32, (
+        f"{what}: dtype {actual.dtype}, NumPy {expected.dtype}"
+    )
     assert actual.shape == expected.shape, f"{what}: shape {actual.shape}, NumPy {expected.shape}"
     scale = max(1.0, float(np.abs(expected).max()))
     np.testing.assert_allclose(actual, expected, rtol=RTOL, atol=ATOL * scale, err_msg=what)
@@ -160,7 +164,9 @@ def test_implementation_agrees_with_numpy(name: str, size: int, implementation: 
             _assert_agrees(out, ref, f"{name} n={size} {implementation}, call {call}, output {i}")
     assert params.keys() == expected_params.keys()
     for key, ref in expected_params.items():
-        _assert_agrees(params[key], ref, f"{name} n={size} {implementation}, parameter {key} after {CALLS} calls")
+        _assert_agrees(
+            params[key], ref, f"{name} n={size} {implementation}, parameter {key} after {CALLS} calls"
+        )
 
 
 def test_table_contract() -> None:
@@ -184,7 +190,7 @@ def test_chain_lengths(name: str, operations: int) -> None:
     """The chains have the advertised number of elementwise operations (PyTensor's graph, unrewritten)."""
     _require("theano")
     import pytensor.tensor as pt
-    from pytensor.graph.basic import io_toposort
+    from pytensor.graph.traversal import io_toposort
     from pytensor.tensor.elemwise import Elemwise
 
     w = WORKLOADS[name]

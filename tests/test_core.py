@@ -326,3 +326,13 @@ def test_broadcasting_an_unknown_dimension_at_run_time(kt_in):
         with pytest.raises(kt.EngineError, match="declare|give that dimension as 1"):
             f(np.ones((1, 3)), np.ones((4, 3)))
     assert f(np.ones((4, 3)), np.ones((4, 3))).shape == (4, 3)
+
+
+def test_fused_kernels_only_while_the_composition_is_intact(B):
+    assert B._fused_kernel("native_softmax", "exp") is not None
+
+    class OwnExp(type(B)):  # type: ignore[misc]
+        def exp(self, x):
+            return super().exp(x)
+
+    assert OwnExp()._fused_kernel("native_softmax", "exp") is None

@@ -539,20 +539,56 @@ class Backend(ABC):
         return self.astype(self.sqrt(variance), out)
 
     def logsumexp(self, x: Operand, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """``log(sum(exp(x)))`` over ``axis``, shifted by the maximum for stability."""
+        """``log(sum(exp(x)))`` over ``axis``, shifted by the maximum for stability.
+
+        Runs the engine's fused kernel (``native_logsumexp``) when it has one and no
+        operation of the composition is overridden; else the composition.
+        """
         t = self._tensor(x, "logsumexp argument")
         t = self.astype(t, dtypes.result_dtype("logsumexp", t.dtype))
         axes = shapes.normalize_axes(axis, t.ndim)
+        fused = self._fused_kernel("native_logsumexp", "max", "exp", "subtract", "sum", "log", "add")
+        if axes and fused is not None:
+            native = self._kernel("logsumexp", [t.native], t.dtype, t.dtype, lambda n: fused(n, axes, keepdims))
+            return self._wrap(native, t.dtype, shapes.reduce(t.shape, axes, keepdims), t.placeholders)
         peak = self.max(t, axis=axes, keepdims=True)
         total = self.log(self.sum(self.exp(self.subtract(t, peak)), axis=axes, keepdims=keepdims))
         return self.add(total, peak if keepdims or not axes else self.squeeze(peak, axis=axes))
 
     def softmax(self, x: Operand, axis: int = -1) -> Tensor:
-        """``exp(x - max) / sum(exp(x - max))`` along ``axis``."""
+        """``exp(x - max) / sum(exp(x - max))`` along ``axis``.
+
+        Runs the engine's fused kernel (``native_softmax``) when it has one and no
+        operation of the composition is overridden; else the composition.
+        """
         t = self._tensor(x, "softmax argument")
         t = self.astype(t, dtypes.result_dtype("softmax", t.dtype))
-        shifted = self.exp(self.subtract(t, self.max(t, axis=axis, keepdims=True)))
-        return self.divide(shifted, self.sum(shifted, axis=axis, keepdims=True))
+        ax = shapes.normalize_axis(axis, t.ndim)
+        fused = self._fused_kernel("native_softmax", "exp", "subtract", "max", "sum", "divide")
+        if fused is not None:
+            native = self._kernel("softmax", [t.native], t.dtype, t.dtype, lambda n: fused(n, ax))
+            return self._wrap(native, t.dtype, t.shape, t.placeholders)
+        shifted = self.exp(self.subtract(t, self.max(t, axis=ax, keepdims=True)))
+        return self.divide(shifted, self.sum(shifted, axis=ax, keepdims=True))
+
+    def _fused_kernel(self, kernel: str, *operations: str) -> Callable[..., Native] | None:
+        """The engine's optional fused ``kernel`` for a composition, if it may be used.
+
+        An engine with a faster native op for a composition (``native_softmax``,
+        ``native_logsumexp``) defines it as a method. It is used only while the
+        composition is intact: none of ``operations``, nor the elementwise and
+        reduction primitives, overridden below the engine class, so a subclass that
+        changes ``exp`` still sees its ``exp`` inside ``softmax``.
+        """
+        cls = type(self)
+        fused = getattr(cls, kernel, None)
+        if fused is None:
+            return None
+        engine = next(c for c in cls.__mro__ if kernel in vars(c))
+        for name in (*operations, "native_elementwise", "native_reduce"):
+            if getattr(cls, name) is not getattr(engine, name):
+                return None
+        return getattr(self, kernel)  # type: ignore[no-any-return]
 
     # ======================================================================
     # Shape operations.

@@ -236,6 +236,14 @@ class TensorFlowBackend(Backend):
         with self.graph.as_default():
             return tf.where(condition, x, y)
 
+    def native_softmax(self, x: Native, axis: int) -> Native:
+        with self.graph.as_default():
+            return tf.nn.softmax(x, axis=axis)
+
+    def native_logsumexp(self, x: Native, axes: tuple[int, ...], keepdims: bool) -> Native:
+        with self.graph.as_default():
+            return tf.math.reduce_logsumexp(x, axis=list(axes), keepdims=keepdims)
+
     # -- shapes ---------------------------------------------------------------
     def native_reshape(self, x: Native, shape: tuple[int, ...]) -> Native:
         with self.graph.as_default():
@@ -289,10 +297,12 @@ class TensorFlowBackend(Backend):
                     assigns = [handle.variable.assign(value, read_value=False) for handle, value in updates]
                 fetches.append(tf.group(*assigns))
         count = len(outputs)
-        with engine_stderr_silenced(not _USER_CHOSE_VERBOSITY):
-            runner = self.session.make_callable(fetches, feed_list=list(inputs))
+        runner = self.session.make_callable(fetches, feed_list=list(inputs))
+
+        if not updates:
+            return lambda arrays: runner(*arrays)  # type: ignore[no-any-return]
 
         def call(arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
-            return runner(*arrays)[:count]
+            return runner(*arrays)[:count]  # type: ignore[no-any-return]
 
         return call

@@ -33,6 +33,7 @@ Examples:
 
 from __future__ import annotations
 
+import logging
 import operator
 import os
 import threading
@@ -43,6 +44,11 @@ from typing import Any, ClassVar
 import numpy as np
 import pytensor
 import pytensor.tensor as pt
+
+# Without a BLAS library PyTensor logs "Using NumPy C-API based implementation for
+# BLAS functions." at C compiles; keep it quiet unless the user set that logger up.
+if logging.getLogger("pytensor.tensor.blas_headers").level == logging.NOTSET:
+    logging.getLogger("pytensor.tensor.blas_headers").setLevel(logging.ERROR)
 
 from ktensor.backends.base import Backend, CompiledCall, Native
 from ktensor.shapes import Shape
@@ -204,6 +210,12 @@ class TheanoBackend(Backend):
     def native_where(self, condition: Native, x: Native, y: Native) -> Native:
         return pt.where(condition, x, y)
 
+    def native_softmax(self, x: Native, axis: int) -> Native:
+        return pt.special.softmax(x, axis=axis)
+
+    def native_logsumexp(self, x: Native, axes: tuple[int, ...], keepdims: bool) -> Native:
+        return pt.logsumexp(x, axis=axes, keepdims=keepdims)
+
     # -- shapes ---------------------------------------------------------------
     def native_reshape(self, x: Native, shape: tuple[int, ...]) -> Native:
         return pt.reshape(x, shape, ndim=len(shape))
@@ -256,6 +268,6 @@ class TheanoBackend(Backend):
 
         def call(arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
             with lock:
-                return list(function(*arrays))
+                return function(*arrays)  # type: ignore[no-any-return]
 
         return call

@@ -1,0 +1,439 @@
+"""Show a benchmark run: terminal tables, target verdicts, JSON file and PNG plot.
+
+Tables and JSON need nothing beyond the standard library; the plot needs the optional
+``bench`` extra (matplotlib) and is skipped with a warning without it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from benchmarks.model import Measurement, RunResult
+
+#: What each metric's table shows, as its title.
+METRIC_TITLES = {
+    "call": "steady-state time per call",
+    "build": "time to build the expression graph",
+    "compile": "time to compile and run the first call (warm engine cache)",
+    "first_result_cold": "fresh process to first result, engine cache empty",
+    "first_result_warm": "fresh process to first result, engine cache filled",
+    "import": "time to import in a fresh interpreter",
+}
+
+#: Columns between two table columns.
+GAP = "  "
+
+Row = tuple[str, int | None]
+
+
+def scale_seconds(seconds: float) -> tuple[float, str]:
+    """Express ``seconds`` in the unit (ns, µs, ms, s) that puts it in [1, 1000).
+
+    Returns:
+        The scaled value and the unit's symbol; seconds for anything from 1 s up.
+    """
+    for factor, unit in ((1e-9, "ns"), (1e-6, "µs"), (1e-3, "ms")):
+        if abs(seconds) < factor * 1000:
+            return seconds / factor, unit
+    return seconds, "s"
+
+
+def _three_digits(value: float) -> str:
+    """``value`` (expected in [0, 1000)) with three significant digits."""
+    if value >= 100:
+        return f"{value:.0f}"
+    if value >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def format_duration(seconds: float) -> str:
+    """``seconds`` in an adaptive unit with three significant digits, e.g. ``"12.3µs"``."""
+    value, unit = scale_seconds(seconds)
+    text = _three_digits(value)
+    if float(text) >= 1000 and unit != "s":  # 999.7ns rounds up to the next unit
+        value, unit = scale_seconds(float(text) * {"ns": 1e-9, "µs": 1e-6, "ms": 1e-3}[unit])
+        text = _three_digits(value)
+    return text + unit
+
+
+def format_ratio(ratio: float) -> str:
+    """A ratio to the fastest with three significant digits, e.g. ``"×3.71"``."""
+    return "×" + (_three_digits(ratio) if ratio < 1000 else f"{ratio:.0f}")
+
+
+def _variants_with(result: RunResult, metric: str) -> list[str]:
+    """Names of the variants that have a measurement of ``metric``, in ``result.variants`` order.
+
+    Variants measured but missing from ``result.variants`` follow, in order of first measurement.
+    """
+    measured = {m.variant for m in result.measurements if m.metric == metric}
+    names = [v.name for v in result.variants if v.name in measured]
+    for m in result.measurements:
+        if m.variant in measured and m.variant not in names:
+            names.append(m.variant)
+    return names
+
+
+def _rows(measurements: Iterable[Measurement]) -> list[Row]:
+    """(workload, size) pairs: workloads in order of first appearance, sizes ascending."""
+    sizes: dict[str, set[int | None]] = {}
+    for m in measurements:
+        sizes.setdefault(m.workload, set()).add(m.size)
+    return [
+        (workload, size)
+        for workload, found in sizes.items()
+        for size in sorted(found, key=lambda s: (s is not None, s or 0))
+    ]
+
+
+def _row_label(row: Row) -> str:
+    """``"elementwise n=256"``, or the bare workload name when it has no size."""
+    workload, size = row
+    return workload if size is None else f"{workload} n={size}"
+
+
+def _cells(
+    result: RunResult, metric: str
+) -> tuple[list[Row], list[str], dict[tuple[str, int | None, str], Measurement]]:
+    """The rows, the variant columns and the measurement of each (workload, size, variant)."""
+    chosen = [m for m in result.measurements if m.metric == metric]
+    grid = {(m.workload, m.size, m.variant): m for m in chosen}
+    return _rows(chosen), _variants_with(result, metric), grid
+
+
+def _cell_text(m: Measurement | None, fastest: float | None, verbose: bool) -> str:
+    """One table cell: ``"12.3µs ×1.00"``, ``"error"`` or ``"-"``; min–max added when verbose."""
+    if m is None:
+        return "-"
+    if m.error is not None:
+        return "error"
+    median = m.median
+    if median is None:
+        return "-"
+    text = format_duration(median)
+    if fastest:
+        text += " " + format_ratio(median / fastest)
+    if verbose and m.minimum is not None and m.maximum is not None:
+        text += f" ({format_duration(m.minimum)}–{format_duration(m.maximum)})"
+    return text
+
+
+def _header_lines(name: str, width: int) -> tuple[str, str]:
+    """A column header on two lines, split after the first ``/`` when ``name`` is wider than its cells."""
+    head, slash, tail = name.partition("/")
+    if slash and len(name) > width:
+        return head + slash, tail
+    return "", name
+
+
+def _fit(widths: Sequence[int], room: int) -> list[list[int]]:
+    """Split column indices into consecutive groups whose widths (plus gaps) fit ``room``.
+
+    Every group holds at least one column, even one wider than ``room``.
+    """
+    groups: list[list[int]] = []
+    used = room
+    for index, width in enumerate(widths):
+        if groups and used + len(GAP) + width <= room:
+            groups[-1].append(index)
+            used += len(GAP) + width
+        else:
+            groups.append([index])
+            used = width
+    return groups
+
+
+def format_table(
+    result: RunResult, metric: str = "call", verbose: bool = False, width: int | None = None
+) -> str:
+    """The medians of ``metric`` as a workload × variant table.
+
+    Rows are workload × size (workloads in order of first measurement, sizes ascending);
+    columns are the variants with a measurement of ``metric``, in ``result.variants``
+    order. A cell is the median in an adaptive unit with three significant digits and
+    its ratio to the fastest median of the row, e.g. ``"45.6µs ×3.71"``; ``"error"`` for
+    a failed measurement (the messages are listed under the table), ``"-"`` for a
+    missing one. With ``verbose`` each cell also shows the spread as
+    ``"45.6µs ×3.71 (44.9µs–52.0µs)"`` (minimum–maximum of the samples); the JSON file
+    always holds median, min, max and every sample.
+
+    When the columns do not fit ``width``, the table is split into several stacked
+    tables that each repeat the row labels.
+
+    Args:
+        result: the run.
+        metric: one of ``benchmarks.model.METRICS``.
+        verbose: add each cell's min–max.
+        width: characters per line; the terminal's width by default.
+
+    Returns:
+        The table(s), without a trailing newline; a one-line note when nothing measured ``metric``.
+    """
+    rows, variants, grid = _cells(result, metric)
+    if not rows:
+        return f"{metric}: no measurements"
+    width = width if width is not None else shutil.get_terminal_size().columns
+    labels = [_row_label(row) for row in rows]
+    body: list[list[str]] = []
+    for workload, size in rows:
+        medians = [grid[(workload, size, v)].median for v in variants if (workload, size, v) in grid]
+        fastest = min((t for t in medians if t is not None), default=None)
+        body.append([_cell_text(grid.get((workload, size, v)), fastest, verbose) for v in variants])
+    cell_widths = [max(len(line[i]) for line in body) for i in range(len(variants))]
+    headers = [_header_lines(name, w) for name, w in zip(variants, cell_widths)]
+    widths = [max(w, len(top), len(bottom)) for w, (top, bottom) in zip(cell_widths, headers)]
+    label_width = max(len("workload"), *(len(label) for label in labels))
+
+    title = f"{metric}: {METRIC_TITLES.get(metric, metric)}\nmedian, ×ratio to the fastest in its row"
+    groups = _fit(widths, max(width - label_width - len(GAP), 1))
+    blocks = [title]
+    for number, group in enumerate(groups, start=1):
+        lines = []
+        if len(groups) > 1:
+            lines.append(
+                f"(columns {group[0] + 1}–{group[-1] + 1} of {len(variants)}, part {number}/{len(groups)})"
+            )
+        tops = [headers[i][0].rjust(widths[i]) for i in group]
+        if any(top.strip() for top in tops):
+            lines.append(" " * label_width + GAP + GAP.join(tops))
+        lines.append(
+            "workload".ljust(label_width) + GAP + GAP.join(headers[i][1].rjust(widths[i]) for i in group)
+        )
+        lines.append("-" * (label_width + sum(len(GAP) + widths[i] for i in group)))
+        for label, cells in zip(labels, body):
+            lines.append(label.ljust(label_width) + GAP + GAP.join(cells[i].rjust(widths[i]) for i in group))
+        blocks.append("\n".join(line.rstrip() for line in lines))
+    errors = _error_lines(rows, variants, grid, width)
+    if errors:
+        blocks.append("\n".join(["errors:", *errors]))
+    return "\n\n".join(blocks)
+
+
+def _error_lines(
+    rows: Sequence[Row],
+    variants: Sequence[str],
+    grid: dict[tuple[str, int | None, str], Measurement],
+    width: int,
+) -> list[str]:
+    """One line per failed measurement: row, variant and the error's first line, cut to ``width``."""
+    lines = []
+    for workload, size in rows:
+        for variant in variants:
+            m = grid.get((workload, size, variant))
+            if m is not None and m.error is not None:
+                message = (m.error.strip().splitlines() or [""])[0]
+                line = f"  {_row_label((workload, size))}  {variant}: {message}"
+                lines.append(line if len(line) <= width else line[: max(width - 1, 1)] + "…")
+    return lines
+
+
+def _format_quantity(value: float, unit: str) -> str:
+    """``value`` with its unit: durations through ``format_duration``, others with 3 significant digits."""
+    if unit == "s":
+        return format_duration(value)
+    return f"{value:.3g}{unit}" if unit in ("x", "×", "%") else f"{value:.3g} {unit}".rstrip()
+
+
+def format_targets(result: RunResult) -> str:
+    """The verdict on each target, one line each: ``PASS  name  value 1.01x  limit 1.02x  detail``.
+
+    Verdicts are PASS, FAIL or N/A (not measured); the fields are aligned in columns.
+
+    Returns:
+        The lines, without a trailing newline; ``""`` when the run checked no target.
+    """
+    targets = result.targets
+    if not targets:
+        return ""
+    verdicts = [{True: "PASS", False: "FAIL", None: "N/A"}[t.passed] for t in targets]
+    names = [t.name for t in targets]
+    values = ["value " + ("-" if t.value is None else _format_quantity(t.value, t.unit)) for t in targets]
+    limits = ["limit " + _format_quantity(t.limit, t.unit) for t in targets]
+    details = [t.detail for t in targets]
+    columns = [verdicts, names, values, limits, details]
+    widths = [max(len(text) for text in column) for column in columns]
+    lines = [
+        GAP.join(text.ljust(width) for text, width in zip(parts, widths)).rstrip() for parts in zip(*columns)
+    ]
+    return "\n".join(lines)
+
+
+def write_json(result: RunResult, path: Path) -> None:
+    """Write ``result.to_json()`` (every sample, plus median, min and max) to ``path``, indented."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def load_json(path: Path) -> dict[str, Any]:
+    """Read a file written by ``write_json`` back as a plain dict."""
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def _tick_label(seconds: float, _position: float) -> str:
+    """A y tick in an adaptive unit without trailing zeros, e.g. ``"10µs"``."""
+    value, unit = scale_seconds(seconds)
+    return f"{value:.3g}{unit}"
+
+
+def _plot_title(result: RunResult, metric: str) -> str:
+    """``"ktensor benchmark, call: ... — 2024-05-01 — AMD EPYC, 16 cores"``."""
+    machine = result.machine
+    where = ", ".join(
+        part
+        for part in (str(machine.get("cpu", "")), f"{machine['cores']} cores" if "cores" in machine else "")
+        if part
+    )
+    return " — ".join(
+        part
+        for part in (
+            f"ktensor benchmark, {metric}: {METRIC_TITLES.get(metric, metric)}",
+            result.date.replace("T", " "),
+            where,
+        )
+        if part
+    )
+
+
+def write_plot(result: RunResult, path: Path, metric: str = "call") -> Path | None:
+    """Plot the medians of ``metric`` to a PNG (about 1600×1000 px) at ``path``.
+
+    Each workload measured at several sizes gets a log–log subplot of time against
+    size, one line per variant (median, with the min–max of the samples as a shaded
+    band); the workloads measured at one size share a bar chart (log scale, min–max as
+    error bars). A variant keeps its colour in every subplot (line style by family,
+    marker by engine), so one legend under the subplots serves them all. Failed and
+    missing measurements are left out. The figure is drawn on a bare matplotlib
+    ``Figure`` with the non-interactive Agg canvas, so pyplot's global backend is never
+    touched.
+
+    Args:
+        result: the run.
+        path: the PNG to write, conventionally next to the run's JSON file.
+        metric: one of ``benchmarks.model.METRICS``.
+
+    Returns:
+        ``path``, or None (after a one-line warning on stderr) when matplotlib is not
+        installed or nothing measured ``metric``.
+    """
+    try:
+        from matplotlib import colormaps
+        from matplotlib.axes import Axes
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+        from matplotlib.lines import Line2D
+        from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+    except ImportError:
+        print(
+            "warning: matplotlib is not installed (pip install ktensor[bench]); no plot written",
+            file=sys.stderr,
+        )
+        return None
+    rows, variants, grid = _cells(result, metric)
+    measured = {
+        key: (m.median, m.minimum, m.maximum)
+        for key, m in grid.items()
+        if m.error is None and m.median is not None and m.minimum is not None and m.maximum is not None
+    }
+    if not measured:
+        print(f"warning: no {metric} measurement to plot; no plot written", file=sys.stderr)
+        return None
+
+    families = {v.name: v.family for v in result.variants}
+    engines = {v.name: v.engine for v in result.variants}
+    palette = colormaps["tab10" if len(variants) <= 10 else "tab20"]
+    style: dict[str, dict[str, Any]] = {
+        name: {
+            "color": palette(i % palette.N),
+            "linestyle": {"ktensor": "-", "native": "--"}.get(families.get(name, ""), ":"),
+            "marker": {"theano": "o", "tensorflow": "s"}.get(engines.get(name, ""), "^"),
+        }
+        for i, name in enumerate(variants)
+    }
+    sizes: dict[str, list[int | None]] = {}
+    for workload, size in rows:
+        if any((workload, size, v) in measured for v in variants):
+            sizes.setdefault(workload, []).append(size)
+    curves = [w for w, found in sizes.items() if len(found) > 1 and None not in found]
+    singles = [(w, s) for w, found in sizes.items() if w not in curves for s in found]
+
+    panels = len(curves) + (1 if singles else 0)
+    columns = min(3, panels)
+    lines = math.ceil(panels / columns)
+    figure = Figure(figsize=(16, 10), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    figure.suptitle(_plot_title(result, metric), fontsize=13)
+    axes = figure.subplots(lines, columns, squeeze=False).ravel()
+
+    def time_axis(ax: Axes, label: str) -> None:
+        """Log time axis with 1-2-5 ticks in adaptive units (at least one tick on a narrow range)."""
+        ax.set_yscale("log")
+        ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(FuncFormatter(_tick_label))
+        ax.yaxis.set_minor_formatter(NullFormatter())
+        ax.set_ylabel(label)
+        ax.grid(True, axis="y", which="major", alpha=0.3)
+
+    for ax, workload in zip(axes, curves):
+        xs = [s for s in sizes[workload] if s is not None]
+        for variant in variants:
+            points = [(s, measured[(workload, s, variant)]) for s in xs if (workload, s, variant) in measured]
+            if not points:
+                continue
+            at = [s for s, _ in points]
+            ax.plot(at, [t[0] for _, t in points], markersize=5, linewidth=1.6, **style[variant])
+            ax.fill_between(
+                at,
+                [t[1] for _, t in points],
+                [t[2] for _, t in points],
+                color=style[variant]["color"],
+                alpha=0.15,
+                linewidth=0,
+            )
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(xs, [str(s) for s in xs])
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.grid(True, axis="x", which="major", alpha=0.3)
+        time_axis(ax, "median (band: min–max)")
+        ax.set_title(workload, fontsize=12)
+        ax.set_xlabel("size n")
+
+    if singles:
+        ax = axes[len(curves)]
+        for group, (workload, size) in enumerate(singles):
+            bars = [(v, measured[(workload, size, v)]) for v in variants if (workload, size, v) in measured]
+            bar_width = min(0.8 / len(bars), 0.2)
+            ax.bar(
+                [group + (i - (len(bars) - 1) / 2) * bar_width for i in range(len(bars))],
+                [t[0] for _, t in bars],
+                bar_width * 0.9,
+                yerr=[[t[0] - t[1] for _, t in bars], [t[2] - t[0] for _, t in bars]],
+                color=[style[v]["color"] for v, _ in bars],
+                error_kw={"elinewidth": 1, "capsize": 2, "ecolor": "0.3"},
+            )
+        spread = [t for (w, s, _), t in measured.items() if (w, s) in singles]
+        time_axis(ax, "median (bars: min–max)")
+        ax.set_ylim(min(t[1] for t in spread) / 2, max(t[2] for t in spread) * 1.5)
+        ax.set_xlim(-0.5, len(singles) - 0.5)
+        ax.set_xticks(
+            range(len(singles)), [_row_label(row) for row in singles], rotation=15 if len(singles) > 2 else 0
+        )
+        ax.set_title("workloads measured at one size", fontsize=12)
+
+    for ax in axes[panels:]:
+        ax.set_visible(False)
+    shown = [v for v in variants if any(key[2] == v for key in measured)]
+    handles = [Line2D([], [], markersize=6, linewidth=1.6, **style[v]) for v in shown]
+    figure.legend(
+        handles, shown, loc="outside lower center", ncols=min(len(shown), 6), frameon=False, fontsize=10
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=100)
+    return path

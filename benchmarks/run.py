@@ -1,0 +1,265 @@
+"""The engine comparison: every workload on every variant, a table, JSON and a plot.
+
+Run ``python -m benchmarks --quick`` (under two minutes on 2 cores) or without
+``--quick`` for every size and engine mode. See ``docs/benchmarks.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib.metadata
+import json
+import math
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from benchmarks import report
+from benchmarks.measure import Settings, measure_case
+from benchmarks.model import Measurement, RunResult, TargetCheck
+from benchmarks.progress import Progress
+from benchmarks.runners import NATIVE_PEER, QUICK_VARIANTS, Runner, all_runners
+from benchmarks.workloads import WORKLOADS
+
+ROOT = Path(__file__).resolve().parent.parent
+FIRST_RESULT_WORKLOAD = ("elementwise", 256)
+QUICK_FIRST_RESULT_VARIANTS = ("ktensor/theano[CVM]", "pytensor[CVM]", "ktensor/tensorflow[graph]", "tf[graph]")
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line of the suite."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="quick sizes, default modes, fewer repeats (< 2 min)")
+    parser.add_argument("--workloads", help=f"comma list of {', '.join(WORKLOADS)}")
+    parser.add_argument("--engines", help="comma list of theano, tensorflow, numpy (default: all installed)")
+    parser.add_argument("--variants", help="comma list of variant names (see --list)")
+    parser.add_argument("--sizes", help="comma list of sizes, instead of each workload's own")
+    parser.add_argument("--repeat", type=int, help="samples per steady-call measurement")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results", help="folder for JSON and PNG")
+    parser.add_argument("--no-first-result", action="store_true", help="skip time-to-first-result subprocesses")
+    parser.add_argument("--no-plot", action="store_true", help="do not write the PNG")
+    parser.add_argument("--list", action="store_true", help="list workloads and variants, then exit")
+    return parser.parse_args(argv)
+
+
+def _split(text: str | None) -> list[str] | None:
+    return [t.strip() for t in text.split(",") if t.strip()] if text else None
+
+
+def select_runners(args: argparse.Namespace) -> list[Runner]:
+    """The variants to run: by name, engine and quick mode; unavailable ones dropped."""
+    names, engines = _split(args.variants), _split(args.engines)
+    chosen = []
+    for runner in all_runners():
+        v = runner.variant
+        if names is not None and v.name not in names:
+            continue
+        if names is None and args.quick and v.name not in QUICK_VARIANTS:
+            continue
+        if engines is not None and v.engine not in engines:
+            continue
+        if runner.unavailable() is None:
+            chosen.append(runner)
+    return chosen
+
+
+def machine_info() -> dict[str, Any]:
+    """CPU, cores and platform of this machine."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()}
+
+
+def versions() -> dict[str, str]:
+    """Versions of ktensor, NumPy and the engines that are installed."""
+    found = {}
+    for package in ("ktensor", "numpy", "attrs", "pytensor", "tensorflow", "jax", "numba"):
+        try:
+            found[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+def _subprocess_seconds(code: str, env: dict[str, str] | None = None) -> float:
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT, env=env
+    )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def measure_import(repeat: int) -> list[Measurement]:
+    """Seconds to import ``numpy, attrs`` and ``ktensor`` in fresh interpreters."""
+    template = "import time; s = time.perf_counter(); import {}; print(time.perf_counter() - s)"
+    results = []
+    for label, modules in (("numpy+attrs", "numpy, attrs"), ("ktensor", "ktensor")):
+        m = Measurement("import", None, label, "import")
+        for _ in range(repeat):
+            m.samples.append(_subprocess_seconds(template.format(modules)))
+        results.append(m)
+    return results
+
+
+def measure_first_result(variant: str, repeat: int) -> list[Measurement]:
+    """Time to first result in a fresh process, with a cold then a warm PyTensor cache."""
+    workload, size = FIRST_RESULT_WORKLOAD
+    cold = Measurement(workload, size, variant, "first_result_cold")
+    warm = Measurement(workload, size, variant, "first_result_warm")
+    for _ in range(repeat):
+        with tempfile.TemporaryDirectory(prefix="ktensor-bench-cache-") as cache:
+            env = dict(os.environ)
+            flags = env.get("PYTENSOR_FLAGS", "")
+            env["PYTENSOR_FLAGS"] = ",".join(filter(None, [flags, f"base_compiledir={cache}"]))
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
+            for measurement in (cold, warm):
+                try:
+                    out = subprocess.run(
+                        [sys.executable, "-m", "benchmarks.first_result", variant, workload, str(size)],
+                        capture_output=True, text=True, check=True, cwd=ROOT, env=env,
+                    )
+                    measurement.samples.append(json.loads(out.stdout.strip().splitlines()[-1])["total"])
+                except (subprocess.CalledProcessError, ValueError, KeyError) as error:
+                    measurement.error = str(error)[:200]
+    return [cold, warm]
+
+
+def _median(result: RunResult, workload: str, size: int | None, variant: str, metric: str) -> float | None:
+    for m in result.measurements:
+        if (m.workload, m.size, m.variant, m.metric) == (workload, size, variant, metric) and not m.error:
+            return m.median
+    return None
+
+
+def _ratios(result: RunResult, metric: str, min_size: int = 0) -> dict[str, list[tuple[float, str]]]:
+    """For each ktensor variant: (ktensor median / native peer median, where) over the cases."""
+    found: dict[str, list[tuple[float, str]]] = {}
+    for m in result.measurements:
+        peer = NATIVE_PEER.get(m.variant)
+        if m.metric != metric or peer is None or m.error or m.median is None:
+            continue
+        if m.size is not None and m.size < min_size:
+            continue
+        native = _median(result, m.workload, m.size, peer, metric)
+        if native:
+            found.setdefault(m.variant, []).append((m.median / native, f"{m.workload} n={m.size}"))
+    return found
+
+
+def evaluate_targets(result: RunResult) -> list[TargetCheck]:
+    """The targets of the benchmark issue, checked against this run's numbers."""
+    checks: list[TargetCheck] = []
+    for variant, pairs in sorted(_ratios(result, "call", min_size=256).items()):
+        worst, where = max(pairs)
+        geo = math.exp(statistics.fmean(math.log(r) for r, _ in pairs))
+        checks.append(TargetCheck(f"call ratio {variant} / native, n >= 256", worst, 1.02, "×", worst <= 1.02,
+                                  f"worst at {where}; geometric mean ×{geo:.3f} over {len(pairs)} cases"))
+    for variant, peer in NATIVE_PEER.items():
+        ours = _median(result, "elementwise", 2, variant, "call")
+        native = _median(result, "elementwise", 2, peer, "call")
+        if ours is None or native is None:
+            continue
+        limit = 2e-6 if "theano" in variant else 5e-6
+        added = ours - native
+        checks.append(TargetCheck(f"added call time {variant} vs {peer}, 2x2", added * 1e6, limit * 1e6, "µs",
+                                  added <= limit, f"{ours * 1e6:.2f} µs vs {native * 1e6:.2f} µs"))
+    for variant, pairs in sorted(_ratios(result, "build").items()):
+        chain = [r for r, where in pairs if where.startswith("chain200")]
+        if chain:
+            checks.append(TargetCheck(f"build ratio {variant} / native, chain200", chain[0], 2.0, "×",
+                                      chain[0] <= 2.0, "a 200-op expression"))
+    for variant, pairs in sorted(_ratios(result, "compile").items()):
+        median = statistics.median(r for r, _ in pairs)
+        worst, where = max(pairs)
+        checks.append(TargetCheck(f"compile ratio {variant} / native (median)", median, 1.1, "×", median <= 1.1,
+                                  f"worst ×{worst:.2f} at {where}"))
+    ktensor_import = _median(result, "import", None, "ktensor", "import")
+    base_import = _median(result, "import", None, "numpy+attrs", "import")
+    if ktensor_import is not None and base_import is not None:
+        extra = (ktensor_import - base_import) * 1e3
+        checks.append(TargetCheck("import ktensor minus import numpy, attrs", extra, 60.0, "ms", extra <= 60.0,
+                                  f"{ktensor_import * 1e3:.1f} ms vs {base_import * 1e3:.1f} ms"))
+    for variant, plain in (("ktensor/theano[CVM]", "pytensor-plain[CVM]"), ("ktensor/tensorflow[graph]", "tf-session.run"),
+                           ("ktensor/tensorflow[graph]", "tf.function")):
+        ours = _median(result, "elementwise", 2, variant, "call")
+        theirs = _median(result, "elementwise", 2, plain, "call")
+        if ours is not None and theirs is not None:
+            checks.append(TargetCheck(f"{variant} vs hand-written {plain}, 2x2", ours / theirs, 1.0, "×",
+                                      ours <= theirs, "aim: faster than the plain call a user writes"))
+    return checks
+
+
+def run(args: argparse.Namespace) -> RunResult:
+    """Measure everything the arguments ask for."""
+    runners = select_runners(args)
+    names = _split(args.workloads) or list(WORKLOADS)
+    unknown = [n for n in names if n not in WORKLOADS]
+    if unknown:
+        raise SystemExit(f"unknown workload(s) {unknown}; choose from {', '.join(WORKLOADS)}")
+    sizes = [int(s) for s in _split(args.sizes) or []]
+    settings = Settings(repeat=5, build_repeat=2, compile_repeat=1, sample_seconds=0.01) if args.quick else Settings()
+    if args.repeat:
+        settings.repeat = args.repeat
+    cases = [(WORKLOADS[n], s) for n in names for s in (sizes or (WORKLOADS[n].quick_sizes if args.quick else WORKLOADS[n].sizes))]
+    first_result = [] if args.no_first_result else [
+        r.variant.name for r in runners
+        if r.variant.family != "numpy" and (not args.quick or r.variant.name in QUICK_FIRST_RESULT_VARIANTS)
+    ]
+    result = RunResult(
+        date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        machine=machine_info(),
+        versions=versions(),
+        options={k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        variants=[r.variant for r in runners],
+    )
+    with Progress(total=len(cases) * len(runners) + len(first_result) + 1) as progress:
+        progress.advance("import times")
+        result.measurements += measure_import(3 if args.quick else 10)
+        for workload, size in cases:
+            result.measurements += measure_case(workload, size, runners, settings, progress.advance)
+        for variant in first_result:
+            progress.advance(f"first result {variant}")
+            result.measurements += measure_first_result(variant, 1 if args.quick else 3)
+    result.targets = evaluate_targets(result)
+    return result
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m benchmarks``."""
+    args = parse_args(argv)
+    if args.list:
+        for workload in WORKLOADS.values():
+            print(f"workload {workload.name:<14} {workload.description}")
+        for runner in all_runners():
+            reason = runner.unavailable()
+            print(f"variant  {runner.variant.name:<26} {'unavailable: ' + reason if reason else ''}")
+        return 0
+    result = run(args)
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    args.out.mkdir(parents=True, exist_ok=True)
+    json_path = args.out / f"benchmark-{stamp}.json"
+    report.write_json(result, json_path)
+    for metric in ("call", "compile", "build", "first_result_cold", "first_result_warm", "import"):
+        if any(m.metric == metric for m in result.measurements):
+            print(f"\n== {metric} (median, ×ratio to the fastest in the row) ==")
+            print(report.format_table(result, metric))
+    print("\n== targets ==")
+    print(report.format_targets(result))
+    print(f"\nJSON: {json_path}")
+    if not args.no_plot:
+        plot = report.write_plot(result, json_path.with_suffix(".png"))
+        if plot is not None:
+            print(f"plot: {plot}")
+    return 0
