@@ -94,7 +94,7 @@ def normalize_axis(axis: int, ndim: int, argument: str = "axis") -> int:
     return axis % ndim
 
 
-def normalize_axes(axis: None | int | Sequence[int], ndim: int, argument: str = "axis") -> tuple[int, ...]:
+def normalize_axes(axis: int | Sequence[int] | None, ndim: int, argument: str = "axis") -> tuple[int, ...]:
     """Normalise ``None`` (every axis), an int or a tuple of ints; duplicates are refused."""
     if axis is None:
         return tuple(range(ndim))

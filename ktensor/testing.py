@@ -385,7 +385,7 @@ def _weak_scalar_cases() -> list[OpCase]:
         ("t * True", lambda t: t * True),
         ("False + t", lambda t: False + t),
         ("t < 2.5", lambda t: t < 2.5),
-        ("2 == t", lambda t: 2 == t),
+        ("2 == t", lambda t: t == 2),
     )
     rows = [_row(f"weak {name}", fn, fn, DTYPES, "weak scalars", values=("small",)) for name, fn in exprs]
     rows += [

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import tempfile
 from collections.abc import Iterator
 
 import pytest
-
-import tempfile
 
 os.environ.setdefault("KTENSOR_THEANO_MODE", "FAST_COMPILE")
 # Never read or write the developer's own ~/.ktensor from the suite.
@@ -40,7 +39,7 @@ def backend_name(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="session")
-def B(backend_name: str):  # noqa: N802 - reads like the math
+def B(backend_name: str):
     """A fresh backend instance per engine, shared by the session."""
     from ktensor import backends
 

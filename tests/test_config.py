@@ -208,9 +208,9 @@ def test_unknown_keys_are_ignored(tmp_path: Path) -> None:
 
 def test_existing_file_is_never_overwritten(tmp_path: Path) -> None:
     content = (
-        '{ "epsilon" : 0.001,\n  "floatx":"float64", "backend": "theano",'
-        ' "mine": [1, 2] }\n\n'
-    ).encode()
+        b'{ "epsilon" : 0.001,\n  "floatx":"float64", "backend": "theano",'
+        b' "mine": [1, 2] }\n\n'
+    )
     path = write_config(tmp_path, content)
     os.utime(path, (1_000_000_000, 1_000_000_000))
     result = run_ktensor(

@@ -84,7 +84,7 @@ def run_page(path: Path) -> None:
             continue
         label = f"{path}:{line}"
         try:
-            exec(compile(code, label, "exec"), namespace)  # noqa: S102 - running the docs is the point
+            exec(compile(code, label, "exec"), namespace)
         except BaseException:
             print(f"\nblock starting at {label} failed:\n", file=sys.stderr)
             traceback.print_exc()

@@ -165,9 +165,8 @@ def test_unknown_name_raises_value_error_listing_valid_names() -> None:
     for name in VALID_BACKEND_NAMES:
         assert name in message
     assert kt.backend() is before
-    with pytest.raises(ValueError):
-        with kt.use_backend("nosuchengine"):
-            pytest.fail("the block must not run")  # pragma: no cover
+    with pytest.raises(ValueError), kt.use_backend("nosuchengine"):
+        pytest.fail("the block must not run")  # pragma: no cover
     assert kt.backend() is before
 
 
@@ -191,9 +190,8 @@ def test_use_backend_restores_on_exit() -> None:
 
 def test_use_backend_restores_on_exception() -> None:
     outer = kt.set_backend("theano")
-    with pytest.raises(RuntimeError, match="boom"):
-        with kt.use_backend("tensorflow"):
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError, match="boom"), kt.use_backend("tensorflow"):
+        raise RuntimeError("boom")
     assert kt.backend() is outer
 
 
