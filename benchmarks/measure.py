@@ -1,9 +1,10 @@
 """Timing: build, compile and steady calls of every variant on one workload and size.
 
-Steady calls are sampled round-robin across variants (A B C A B C ...), so a
-burst of machine noise lands on every variant instead of on one, which keeps
-the ratios honest on a busy 2-core machine. Each sample times enough calls to
-last ``sample_seconds`` (at least one); warm-up calls are excluded.
+Steady calls are sampled round-robin across variants (A B C, B C A, C A B, ...),
+so a burst of machine noise lands on every variant instead of on one, which
+keeps the ratios honest on a busy 2-core machine. Each sample times enough calls
+to last ``sample_seconds`` (at least one), right after one untimed call of the
+same variant; warm-up calls are excluded.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from benchmarks.workloads import Workload
 class Settings:
     """How much to repeat each kind of measurement."""
 
-    repeat: int = 7
+    repeat: int = 15
     build_repeat: int = 3
     compile_repeat: int = 2
     warmup_calls: int = 3
@@ -115,9 +116,14 @@ def _sample_calls(
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        for _ in range(settings.repeat):
-            for p in live:
+        for round_index in range(settings.repeat):
+            # Rotate the order each round, and make one untimed call right before each
+            # sample: an engine's worker threads sleep while another engine runs, and
+            # without this whichever variant comes first after a switch pays to wake them.
+            shift = round_index % len(live) if live else 0
+            for p in live[shift:] + live[:shift]:
                 call, number = p.call, p.number
+                call(arrays)
                 start = time.perf_counter()
                 for _ in range(number):
                     call(arrays)

@@ -143,8 +143,35 @@ def _median(result: RunResult, workload: str, size: int | None, variant: str, me
     return None
 
 
+def _find(result: RunResult, workload: str, size: int | None, variant: str, metric: str) -> Measurement | None:
+    for m in result.measurements:
+        if (m.workload, m.size, m.variant, m.metric) == (workload, size, variant, metric) and not m.error:
+            return m
+    return None
+
+
+def paired_ratio(ours: Measurement, native: Measurement) -> float:
+    """Median of the per-round ratios when both were sampled in the same rounds, else of medians.
+
+    Steady-call samples are taken round-robin, so sample i of ktensor and sample i
+    of its native peer ran moments apart: their ratio cancels most machine noise.
+    """
+    if ours.metric == "call" and len(ours.samples) == len(native.samples) and ours.samples:
+        return statistics.median(a / b for a, b in zip(ours.samples, native.samples))
+    assert ours.median is not None and native.median
+    return ours.median / native.median
+
+
+def paired_difference(ours: Measurement, native: Measurement) -> float:
+    """Median of the per-round differences (see ``paired_ratio``), in seconds."""
+    if len(ours.samples) == len(native.samples) and ours.samples:
+        return statistics.median(a - b for a, b in zip(ours.samples, native.samples))
+    assert ours.median is not None and native.median is not None
+    return ours.median - native.median
+
+
 def _ratios(result: RunResult, metric: str, min_size: int = 0) -> dict[str, list[tuple[float, str]]]:
-    """For each ktensor variant: (ktensor median / native peer median, where) over the cases."""
+    """For each ktensor variant: (ktensor / native peer, where) over the cases."""
     found: dict[str, list[tuple[float, str]]] = {}
     for m in result.measurements:
         peer = NATIVE_PEER.get(m.variant)
@@ -152,9 +179,9 @@ def _ratios(result: RunResult, metric: str, min_size: int = 0) -> dict[str, list
             continue
         if m.size is not None and m.size < min_size:
             continue
-        native = _median(result, m.workload, m.size, peer, metric)
-        if native:
-            found.setdefault(m.variant, []).append((m.median / native, f"{m.workload} n={m.size}"))
+        native = _find(result, m.workload, m.size, peer, metric)
+        if native is not None and native.median:
+            found.setdefault(m.variant, []).append((paired_ratio(m, native), f"{m.workload} n={m.size}"))
     return found
 
 
@@ -167,14 +194,16 @@ def evaluate_targets(result: RunResult) -> list[TargetCheck]:
         checks.append(TargetCheck(f"call ratio {variant} / native, n >= 256", worst, 1.02, "×", worst <= 1.02,
                                   f"worst at {where}; geometric mean ×{geo:.3f} over {len(pairs)} cases"))
     for variant, peer in NATIVE_PEER.items():
-        ours = _median(result, "elementwise", 2, variant, "call")
-        native = _median(result, "elementwise", 2, peer, "call")
-        if ours is None or native is None:
+        ours_m = _find(result, "elementwise", 2, variant, "call")
+        native_m = _find(result, "elementwise", 2, peer, "call")
+        if ours_m is None or native_m is None or ours_m.median is None or native_m.median is None:
             continue
         limit = 2e-6 if "theano" in variant else 5e-6
-        added = ours - native
+        added = paired_difference(ours_m, native_m)
         checks.append(TargetCheck(f"added call time {variant} vs {peer}, 2x2", added * 1e6, limit * 1e6, "µs",
-                                  added <= limit, f"{ours * 1e6:.2f} µs vs {native * 1e6:.2f} µs"))
+                                  added <= limit,
+                                  f"medians {ours_m.median * 1e6:.2f} µs vs {native_m.median * 1e6:.2f} µs; "
+                                  f"median of per-round differences"))
     for variant, pairs in sorted(_ratios(result, "build").items()):
         chain = [r for r, where in pairs if where.startswith("chain200")]
         if chain:
@@ -209,7 +238,7 @@ def run(args: argparse.Namespace) -> RunResult:
     if unknown:
         raise SystemExit(f"unknown workload(s) {unknown}; choose from {', '.join(WORKLOADS)}")
     sizes = [int(s) for s in _split(args.sizes) or []]
-    settings = Settings(repeat=5, build_repeat=2, compile_repeat=1, sample_seconds=0.01) if args.quick else Settings()
+    settings = Settings(repeat=9, build_repeat=2, compile_repeat=1, sample_seconds=0.006) if args.quick else Settings()
     if args.repeat:
         settings.repeat = args.repeat
     cases = [(WORKLOADS[n], s) for n in names for s in (sizes or (WORKLOADS[n].quick_sizes if args.quick else WORKLOADS[n].sizes))]

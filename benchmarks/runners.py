@@ -190,6 +190,9 @@ class TensorFlowGraphRunner(Runner):
         count = len(outputs)
         if self.path == "session.run":
             return lambda arrays: session.run(fetches, dict(zip(inputs, arrays)))[:count]
+        if count == 1 and len(fetches) == 1:
+            single = session.make_callable(fetches[0], feed_list=inputs)
+            return lambda arrays: [single(*arrays)]
         runner = session.make_callable(fetches, feed_list=inputs)
         return lambda arrays: runner(*arrays)[:count]
 

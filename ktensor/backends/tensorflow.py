@@ -297,8 +297,11 @@ class TensorFlowBackend(Backend):
                     assigns = [handle.variable.assign(value, read_value=False) for handle, value in updates]
                 fetches.append(tf.group(*assigns))
         count = len(outputs)
+        if count == 1 and not updates:
+            # A single fetch skips TensorFlow's list handling (~3 µs a call).
+            single = self.session.make_callable(fetches[0], feed_list=list(inputs))
+            return lambda arrays: [single(*arrays)]
         runner = self.session.make_callable(fetches, feed_list=list(inputs))
-
         if not updates:
             return lambda arrays: runner(*arrays)  # type: ignore[no-any-return]
 

@@ -139,7 +139,12 @@ class TheanoBackend(Backend):
     def __init__(self, mode: str | None = None) -> None:
         super().__init__()
         self.mode = mode or os.environ.get("KTENSOR_THEANO_MODE") or DEFAULT_MODE
-        self._compile_mode = pytensor.compile.mode.get_mode(self.mode).excluding(*_EXCLUDED_REWRITES)
+        mode = pytensor.compile.mode.get_mode(self.mode).excluding(*_EXCLUDED_REWRITES)
+        # A Mode resolves its rewrite query against PyTensor's database at every
+        # compile (about 3 ms); resolve it once. The rewriter object is then shared
+        # by this backend's compiles, which the compile lock keeps one at a time.
+        self._compile_mode = mode.clone(optimizer=mode.optimizer)
+        self._compile_lock = threading.Lock()
 
     def options(self) -> dict[str, Any]:
         return {"mode": self.mode}
@@ -252,7 +257,7 @@ class TheanoBackend(Backend):
         outputs: Sequence[Native],
         updates: Sequence[tuple[Any, Native]],
     ) -> CompiledCall:
-        with warnings.catch_warnings():
+        with self._compile_lock, warnings.catch_warnings():
             # A pip-installed PyTensor finds no BLAS and says so at C compiles; matmul
             # still runs (through NumPy), so the warning is only noise for users.
             warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
