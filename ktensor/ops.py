@@ -231,6 +231,16 @@ def softmax(x: Operand, axis: int = -1) -> Tensor:
     return _backend_for(x).softmax(x, axis=axis)
 
 
+def log_softmax(x: Operand, axis: int = -1) -> Tensor:
+    """Log of the softmax along ``axis``: ``x - logsumexp(x, axis, keepdims=True)``.
+
+    Examples:
+        >>> kt.log_softmax([0.0, 0.0]).eval()
+        array([-0.69314718, -0.69314718])
+    """
+    return _backend_for(x).log_softmax(x, axis=axis)
+
+
 def clip(x: Operand, min: Operand, max: Operand) -> Tensor:
     """Limit values to ``[min, max]``.
 

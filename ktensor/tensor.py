@@ -198,6 +198,10 @@ class Tensor:
         """Softmax along ``axis``."""
         return self.backend.softmax(self, axis=axis)
 
+    def log_softmax(self, axis: int = -1) -> Tensor:
+        """Log of the softmax along ``axis``, computed without underflow."""
+        return self.backend.log_softmax(self, axis=axis)
+
     def round(self) -> Tensor:
         """Round half to even, as ``np.round``."""
         return self.backend.round(self)

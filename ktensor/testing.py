@@ -251,6 +251,10 @@ def _np_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
+def _np_log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    return x - _np_logsumexp(x, axis=axis, keepdims=True)
+
+
 def _np_logsumexp(
     x: np.ndarray, axis: int | tuple[int, ...] | None = None, keepdims: bool = False
 ) -> np.ndarray:
@@ -437,6 +441,8 @@ def _math_cases() -> list[OpCase]:
         ("softmax", (), _np_softmax, _SIGNED_AND_FLOAT, "any", (2, 3, 4)),
         ("softmax", (0,), functools.partial(_np_softmax, axis=0), _SIGNED_AND_FLOAT, "any", (2, 3, 4)),
         ("softmax", (1,), functools.partial(_np_softmax, axis=1), _SIGNED_AND_FLOAT, "any", (2, 3, 4)),
+        ("log_softmax", (), _np_log_softmax, _SIGNED_AND_FLOAT, "any", (2, 3, 4)),
+        ("log_softmax", (1,), functools.partial(_np_log_softmax, axis=1), _SIGNED_AND_FLOAT, "any", (2, 3, 4)),
         ("round", (), np.round, _NUMERIC, "halves", (2, 3)),
         ("clip", (-1, 2), functools.partial(np.clip, a_min=-1, a_max=2), DTYPES, "any", (2, 3)),
         ("clip", (0.5, 2.5), functools.partial(np.clip, a_min=0.5, a_max=2.5), DTYPES, "any", (2, 3)),

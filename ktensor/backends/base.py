@@ -571,6 +571,24 @@ class Backend(ABC):
         shifted = self.exp(self.subtract(t, self.max(t, axis=ax, keepdims=True)))
         return self.divide(shifted, self.sum(shifted, axis=ax, keepdims=True))
 
+    def log_softmax(self, x: Operand, axis: int = -1) -> Tensor:
+        """``x - logsumexp(x, axis, keepdims=True)``: the log of ``softmax`` without its
+        underflow.
+
+        Runs the engine's fused kernel (``native_log_softmax``) when it has one and no
+        operation of the composition is overridden; else the composition.
+        """
+        t = self._tensor(x, "log_softmax argument")
+        t = self.astype(t, dtypes.result_dtype("softmax", t.dtype))
+        ax = shapes.normalize_axis(axis, t.ndim)
+        fused = self._fused_kernel(
+            "native_log_softmax", "logsumexp", "subtract", "max", "exp", "sum", "log", "add"
+        )
+        if fused is not None:
+            native = self._kernel("log_softmax", [t.native], t.dtype, t.dtype, lambda n: fused(n, ax))
+            return self._wrap(native, t.dtype, t.shape, t.placeholders)
+        return self.subtract(t, self.logsumexp(t, axis=ax, keepdims=True))
+
     def _fused_kernel(self, kernel: str, *operations: str) -> Callable[..., Native] | None:
         """The engine's optional fused ``kernel`` for a composition, if it may be used.
 

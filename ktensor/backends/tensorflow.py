@@ -244,6 +244,10 @@ class TensorFlowBackend(Backend):
         with self.graph.as_default():
             return tf.math.reduce_logsumexp(x, axis=list(axes), keepdims=keepdims)
 
+    def native_log_softmax(self, x: Native, axis: int) -> Native:
+        with self.graph.as_default():
+            return tf.nn.log_softmax(x, axis=axis)
+
     # -- shapes ---------------------------------------------------------------
     def native_reshape(self, x: Native, shape: tuple[int, ...]) -> Native:
         with self.graph.as_default():

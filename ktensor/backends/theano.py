@@ -221,6 +221,9 @@ class TheanoBackend(Backend):
     def native_logsumexp(self, x: Native, axes: tuple[int, ...], keepdims: bool) -> Native:
         return pt.logsumexp(x, axis=axes, keepdims=keepdims)
 
+    def native_log_softmax(self, x: Native, axis: int) -> Native:
+        return pt.special.log_softmax(x, axis=axis)
+
     # -- shapes ---------------------------------------------------------------
     def native_reshape(self, x: Native, shape: tuple[int, ...]) -> Native:
         return pt.reshape(x, shape, ndim=len(shape))
