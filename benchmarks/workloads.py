@@ -261,7 +261,7 @@ def _reduction_tf(tf: Any, params: dict[str, Any], x: Any) -> MathResult:
 # -- softmax_xent -----------------------------------------------------------------------
 # outputs: softmax(logits) and mean over rows of -sum(labels * log_softmax(logits), -1)
 def _softmax_xent_kt(kt: Any, params: dict[str, Any], logits: Any, labels: Any) -> MathResult:
-    loss = (-(labels * kt.log_softmax(logits, axis=-1)).sum(axis=-1)).mean()
+    loss = -(labels * kt.log_softmax(logits, axis=-1)).sum(axis=-1).mean()
     return MathResult([kt.softmax(logits), loss])
 
 
@@ -310,7 +310,7 @@ def _mlp_forward_tf(tf: Any, params: dict[str, Any], x: Any) -> MathResult:
 def _mlp_train_kt(kt: Any, params: dict[str, Any], x: Any, y: Any) -> MathResult:
     hidden = (x @ params["W1"] + params["b1"]).tanh()
     logits = hidden @ params["W2"] + params["b2"]
-    loss = (-(y * kt.log_softmax(logits, axis=-1)).sum(axis=-1)).mean()
+    loss = -(y * kt.log_softmax(logits, axis=-1)).sum(axis=-1).mean()
     grads = kt.gradients(loss, [params[name] for name in MLP_PARAMS])
     return MathResult(
         [loss], [(name, params[name] - LEARNING_RATE * g) for name, g in zip(MLP_PARAMS, grads)]

@@ -139,7 +139,7 @@ class TheanoBackend(Backend):
     def __init__(self, mode: str | None = None) -> None:
         super().__init__()
         self.mode = mode or os.environ.get("KTENSOR_THEANO_MODE") or DEFAULT_MODE
-        mode = pytensor.compile.mode.get_mode(self.mode).excluding(*_EXCLUDED_REWRITES)
+        mode: Any = pytensor.compile.mode.get_mode(self.mode).excluding(*_EXCLUDED_REWRITES)
         # A Mode resolves its rewrite query against PyTensor's database at every
         # compile (about 3 ms); resolve it once. The rewriter object is then shared
         # by this backend's compiles, which the compile lock keeps one at a time.
