@@ -139,11 +139,11 @@ class TheanoBackend(Backend):
     def __init__(self, mode: str | None = None) -> None:
         super().__init__()
         self.mode = mode or os.environ.get("KTENSOR_THEANO_MODE") or DEFAULT_MODE
-        mode: Any = pytensor.compile.mode.get_mode(self.mode).excluding(*_EXCLUDED_REWRITES)
+        query: Any = pytensor.compile.mode.get_mode(self.mode).excluding(*_EXCLUDED_REWRITES)
         # A Mode resolves its rewrite query against PyTensor's database at every
         # compile (about 3 ms); resolve it once. The rewriter object is then shared
         # by this backend's compiles, which the compile lock keeps one at a time.
-        self._compile_mode = mode.clone(optimizer=mode.optimizer)
+        self._compile_mode = query.clone(optimizer=query.optimizer)
         self._compile_lock = threading.Lock()
 
     def options(self) -> dict[str, Any]:
