@@ -14,7 +14,7 @@ Examples:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import attrs
 import numpy as np
@@ -33,8 +33,7 @@ class EngineError(RuntimeError):
     """
 
 
-@attrs.frozen
-class _Input:
+class _Input(NamedTuple):
     """What a call needs to check about one placeholder, read once at compile time."""
 
     label: str

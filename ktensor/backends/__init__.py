@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import importlib
-import importlib.metadata
 import importlib.util
 import os
 import threading
@@ -79,12 +78,16 @@ def _load_entry_points() -> None:
     if _entry_points_loaded:
         return
     _entry_points_loaded = True
+    import importlib.metadata  # costs ~20 ms: only when a name is not built in
+
     for entry in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
         if entry.name not in _factories:
             _factories[entry.name] = _entry_point_factory(entry)
 
 
-def _entry_point_factory(entry: importlib.metadata.EntryPoint) -> BackendFactory:
+def _entry_point_factory(entry: Any) -> BackendFactory:
+    """A factory that loads the entry point ``entry`` (an ``importlib.metadata.EntryPoint``)."""
+
     def factory() -> Backend:
         try:
             loaded = entry.load()
@@ -147,7 +150,8 @@ def resolve(name_or_instance: str | Backend) -> Backend:
     with _registry_lock:
         if key in _instances:
             return _instances[key]
-        _load_entry_points()
+        if key not in _factories and key not in _BUILTIN:
+            _load_entry_points()
         if key in _factories:
             factory = _factories[key]
         elif key in _BUILTIN:

@@ -37,9 +37,8 @@ import math
 import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
-import attrs
 import numpy as np
 
 from ktensor import config, dtypes, shapes
@@ -102,9 +101,13 @@ def _arg_reduction_op(op: str) -> Callable[..., Tensor]:
     return operation
 
 
-@attrs.frozen
-class _Operand:
-    """One converted operand: a tensor, or a weak Python scalar kept weak."""
+class _Operand(NamedTuple):
+    """One converted operand: a tensor, or a weak Python scalar kept weak.
+
+    A NamedTuple rather than an attrs class: it is internal, built for every
+    operand, and attrs would compile its methods at import (ktensor's import
+    budget is 60 ms over NumPy's).
+    """
 
     tensor: Tensor | None
     weak: Any
