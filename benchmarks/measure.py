@@ -1,7 +1,7 @@
 """Timing: build, compile and steady calls of every variant on one workload and size.
 
-Steady calls are sampled round-robin across variants (A B C, B C A, C A B, ...),
-so a burst of machine noise lands on every variant instead of on one, which
+Steady calls are sampled in rounds, every variant once per round in a new random
+order (A B C, C A B, B C A, ...), so a burst of machine noise lands on every variant instead of on one, which
 keeps the ratios honest on a busy 2-core machine. Each sample times enough calls
 to last ``sample_seconds`` (at least one), right after one untimed call of the
 same variant; warm-up calls are excluded.
@@ -116,12 +116,14 @@ def _sample_calls(
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        for round_index in range(settings.repeat):
-            # Rotate the order each round, and make one untimed call right before each
-            # sample: an engine's worker threads sleep while another engine runs, and
-            # without this whichever variant comes first after a switch pays to wake them.
-            shift = round_index % len(live) if live else 0
-            for p in live[shift:] + live[:shift]:
+        order = np.random.default_rng(size)
+        for _ in range(settings.repeat):
+            # A new random order each round, and one untimed call right before each
+            # sample: an engine's worker threads sleep while another engine runs, so
+            # with a fixed order the variant that always follows another engine would
+            # always pay to wake them.
+            for index in order.permutation(len(live)):
+                p = live[index]
                 call, number = p.call, p.number
                 call(arrays)
                 start = time.perf_counter()
