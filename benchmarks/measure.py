@@ -67,6 +67,9 @@ def measure_case(
     for runner in runners:
         name = runner.variant.name
         on_step(f"{workload.name} n={size} {name}")
+        if runner.variant.family == "numpy":  # nothing to build or compile: calls only
+            prepared.append(_Prepared(runner, runner.compile(None, runner.build(None, workload, size, params))))
+            continue
         build = Measurement(workload.name, size, name, "build")
         compile_ = Measurement(workload.name, size, name, "compile")
         results += [build, compile_]
