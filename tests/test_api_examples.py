@@ -102,5 +102,5 @@ def test_section_6_compiling_differentiating_updating(kt_in):
     y = f(*arrays)                                           # NumPy in, NumPy out; a list of outputs gives a list
     assert isinstance(y, list) and float(y[0]) == pytest.approx(9.0) and y[1].shape == (4, 1)
     array = np.full((3, 1), 2.0)
-    w.get_value(); w.set_value(array)
+    w.get_value(); w.set_value(array)  # noqa: E702 - as the contract writes it
     assert kt.function(inputs, loss)(*arrays) == pytest.approx(36.0)
