@@ -238,7 +238,7 @@ def run(args: argparse.Namespace) -> RunResult:
     if unknown:
         raise SystemExit(f"unknown workload(s) {unknown}; choose from {', '.join(WORKLOADS)}")
     sizes = [int(s) for s in _split(args.sizes) or []]
-    settings = Settings(repeat=9, build_repeat=2, compile_repeat=1, sample_seconds=0.006) if args.quick else Settings()
+    settings = Settings(repeat=9, build_repeat=3, compile_repeat=3, sample_seconds=0.006) if args.quick else Settings()
     if args.repeat:
         settings.repeat = args.repeat
     cases = [(WORKLOADS[n], s) for n in names for s in (sizes or (WORKLOADS[n].quick_sizes if args.quick else WORKLOADS[n].sizes))]
