@@ -67,6 +67,13 @@ class Function:
     _inputs: tuple[_Input, ...]
     _single: bool
     _call: CompiledCall
+    # The fast path's view of _inputs: exact dtypes and fully known shapes.
+    _dtypes: tuple[np.dtype[Any], ...] = attrs.field(init=False)
+    _shapes: tuple[tuple[int, ...] | None, ...] = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self._dtypes = tuple(spec.numpy_dtype for spec in self._inputs)
+        self._shapes = tuple(spec.static_shape for spec in self._inputs)
 
     @classmethod
     def build(
@@ -115,13 +122,13 @@ class Function:
                 f"({', '.join(i.label for i in self._inputs)}); received {len(arrays)}"
             )
         # The common case (an ndarray of the exact dtype and, when fully known, the
-        # exact shape) costs two comparisons; everything else goes through _checked.
-        values = [
-            value
-            if type(value) is np.ndarray and value.dtype == spec.numpy_dtype and value.shape == spec.static_shape
-            else _checked(spec, value)
-            for spec, value in zip(self._inputs, arrays)
-        ]
+        # exact shape) costs three comparisons per argument and no copy; anything
+        # else goes through _checked, which casts, or raises naming the placeholder.
+        values: Sequence[Any] = arrays
+        for value, dtype, shape in zip(arrays, self._dtypes, self._shapes):
+            if type(value) is not np.ndarray or value.dtype is not dtype or value.shape != shape:
+                values = [_checked(spec, value) for spec, value in zip(self._inputs, arrays)]
+                break
         try:
             results = self._call(values)
         except Exception as error:

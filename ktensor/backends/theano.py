@@ -273,9 +273,13 @@ class TheanoBackend(Backend):
             )
         function.trust_input = True
         lock = threading.Lock()
+        acquire, release = lock.acquire, lock.release  # 60 ns a call less than `with lock`
 
         def call(arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
-            with lock:
+            acquire()
+            try:
                 return function(*arrays)  # type: ignore[no-any-return]
+            finally:
+                release()
 
         return call
