@@ -39,7 +39,7 @@ def scale_seconds(seconds: float) -> tuple[float, str]:
         The scaled value and the unit's symbol; seconds for anything from 1 s up.
     """
     for factor, unit in ((1e-9, "ns"), (1e-6, "µs"), (1e-3, "ms")):
-        if abs(seconds) < factor * 1000:
+        if abs(seconds) < factor * 999.9995:  # 1e-6 is 9.99...e-7 in binary: call it 1µs
             return seconds / factor, unit
     return seconds, "s"
 
