@@ -42,8 +42,23 @@ def test_ndarray_on_the_left_reaches_the_reflected_operator(kt_in):
 def test_array_protocol_and_eval_feed(kt_in):
     t = kt.constant([[1, 2], [3, 4]], dtype="int32")
     assert np.asarray(t).tolist() == [[1, 2], [3, 4]]
+    assert np.asarray(t).tolist() == t.eval().tolist() == t.eval().tolist()  # evaluated again: cached
     x = kt.placeholder(shape=(2,), dtype="int32", name="x")
-    assert (x * 3).eval({x: [1, 2]}).tolist() == [3, 6]
+    y = x * 3
+    assert y.eval({x: [1, 2]}).tolist() == [3, 6]
+    assert y.eval({x: [5, 6]}).tolist() == [15, 18]
+
+
+def test_eval_cache_is_dropped_with_the_tensor(kt_in):
+    import gc
+
+    t = kt.constant([1.0]) + 1
+    t.eval()
+    assert id(t) in kt_in._eval_cache
+    key = id(t)
+    del t
+    gc.collect()
+    assert key not in kt_in._eval_cache
 
 
 def test_numpy_dtype_rules_for_operands(kt_in):

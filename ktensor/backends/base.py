@@ -135,9 +135,10 @@ class Backend(ABC):
     runtime_broadcasting: ClassVar[bool] = True
 
     def __init__(self) -> None:
-        self._eval_cache: weakref.WeakKeyDictionary[Tensor, dict[tuple[int, ...], Any]] = (
-            weakref.WeakKeyDictionary()
-        )
+        # Compiled eval functions by id(tensor), dropped when the tensor is collected.
+        # Not a WeakKeyDictionary: it compares weak references with ==, which on
+        # tensors builds an expression instead of answering.
+        self._eval_cache: dict[int, dict[tuple[int, ...], Any]] = {}
 
     def options(self) -> dict[str, Any]:
         """The constructor options of this instance, shown in its repr."""
@@ -989,7 +990,10 @@ class Backend(ABC):
         self._check_mine(tensor, "evaluated tensor")
         feed = dict(feed or {})
         inputs = sorted(feed, key=id)
-        cache = self._eval_cache.setdefault(tensor, {})
+        cache = self._eval_cache.get(id(tensor))
+        if cache is None:
+            cache = self._eval_cache[id(tensor)] = {}
+            weakref.finalize(tensor, self._eval_cache.pop, id(tensor), None)
         key = tuple(id(p) for p in inputs)
         compiled = cache.get(key)
         if compiled is None:
