@@ -45,6 +45,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results", help="folder for JSON and PNG")
     parser.add_argument("--no-first-result", action="store_true", help="skip time-to-first-result subprocesses")
     parser.add_argument("--no-plot", action="store_true", help="do not write the PNG")
+    parser.add_argument("--verbose", action="store_true", help="tables show median (min–max) in every cell")
     parser.add_argument("--list", action="store_true", help="list workloads and variants, then exit")
     return parser.parse_args(argv)
 
@@ -283,7 +284,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for metric in ("call", "compile", "build", "first_result_cold", "first_result_warm", "import"):
         if any(m.metric == metric for m in result.measurements):
             print(f"\n== {metric} (median, ×ratio to the fastest in the row) ==")
-            print(report.format_table(result, metric))
+            print(report.format_table(result, metric, verbose=args.verbose))
     print("\n== targets ==")
     print(report.format_targets(result))
     print(f"\nJSON: {json_path}")
