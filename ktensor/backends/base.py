@@ -368,17 +368,46 @@ class Backend(ABC):
         if comparison and dtypes.is_integer(work):
             work = _comparison_dtype(work, [o.weak for o in operands if o.tensor is None])
         shape = shapes.broadcast(*(o.shape for o in operands), operation=op)
+        placeholders = self._placeholders(*(o.tensor for o in operands))
+        if comparison and _signed_against_uint64(keys) and not any(
+            type(o.weak) is int and o.weak >= 0 for o in operands if o.tensor is None
+        ):
+            return self._wrap(self._uint64_comparison(op, operands), out, shape, placeholders)
         natives = [self._native_operand(o, work) for o in operands]
         kernel = _BOOL_KERNELS.get(op, op) if work == "bool" else op
         if dtypes.is_integer(work) and op in ("round", "floor"):
             kernel = "positive"  # integers are already whole, as np.round keeps them
+        if work.startswith("uint") and op in ("abs", "sign"):
+            kernel = "positive" if op == "abs" else "unsigned_sign"
         if kernel == "positive":
             native = natives[0]
+        elif kernel == "unsigned_sign":  # 0 or 1; a signed kernel would see 2**63 as negative
+            zero = self.native_constant(np.zeros((), work))
+            native = self.native_cast(self.native_elementwise("not_equal", natives[0], zero), work)
         elif op in ("floor_divide", "mod"):
             native = self._kernel(op, natives, work, out, lambda x, y: self._division(op, x, y, work))
         else:
             native = self._kernel(kernel, natives, work, out, lambda *xs: self.native_elementwise(kernel, *xs))
-        return self._wrap(native, out, shape, self._placeholders(*(o.tensor for o in operands)))
+        return self._wrap(native, out, shape, placeholders)
+
+    def _uint64_comparison(self, op: str, operands: list[_Operand]) -> Native:
+        """Compare a signed integer with a uint64 exactly, as NumPy 2 does (no float64 detour).
+
+        With ``s`` signed and ``u`` unsigned: ``s < u`` is ``s < 0 or uint64(s) < u``,
+        ``s == u`` is ``s >= 0 and uint64(s) == u``, and so on.
+        """
+        first_signed = operands[0].key != "uint64"
+        signed, unsigned = operands if first_signed else operands[::-1]
+        if not first_signed:
+            op = _SWAPPED.get(op, op)
+        s = self._native_operand(signed, "int64")
+        u = self._native_operand(unsigned, "uint64")
+        zero = self.native_constant(np.zeros((), "int64"))
+        negative = self.native_elementwise("less", s, zero)
+        same_kind = self.native_elementwise(op, self.native_cast(s, "uint64"), u)
+        if op in ("less", "less_equal", "not_equal"):
+            return self.native_elementwise("logical_or", negative, same_kind)
+        return self.native_elementwise("logical_and", self.native_elementwise("logical_not", negative), same_kind)
 
     def _division(self, op: str, x: Native, y: Native, work: str) -> Native:
         """``//`` and ``%`` as NumPy: integer division by zero gives 0, float ``//`` is exact."""
@@ -1005,6 +1034,17 @@ class Backend(ABC):
 _COMPARISONS = frozenset({"equal", "not_equal", "less", "less_equal", "greater", "greater_equal"})
 
 
+
+
+_SWAPPED = {"less": "greater", "less_equal": "greater_equal", "greater": "less", "greater_equal": "less_equal"}
+
+
+def _signed_against_uint64(keys: tuple[dtypes.DtypeKey, ...]) -> bool:
+    """A uint64 compared with a signed integer (or a Python int): NumPy compares exactly."""
+    if len(keys) != 2 or "uint64" not in keys:
+        return False
+    other = keys[1] if keys[0] == "uint64" else keys[0]
+    return other is int or other in ("int8", "int16", "int32", "int64")
 
 
 def _comparison_dtype(work: str, weak_values: list[Any]) -> str:

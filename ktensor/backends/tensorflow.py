@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import threading
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
@@ -100,6 +101,15 @@ _MATMUL_INTS = {"int8": "int32", "int16": "int32", "uint8": "int32", "uint16": "
 _BOOL_ORDER = {"bool": "int8"}
 
 
+def _op_name(name: str | None) -> str | None:
+    """A TensorFlow op name for a ktensor name: TF allows only ``[A-Za-z0-9_.\\-/>]``
+    (and no leading ``_-/>``); the tensor keeps the name as given."""
+    if name is None:
+        return None
+    cleaned = re.sub(r"[^A-Za-z0-9_.\-]", "_", name)
+    return cleaned if re.match(r"[A-Za-z0-9.]", cleaned) else "t" + cleaned
+
+
 @attrs.define(eq=False)
 class _VariableHandle:
     """A resource variable with its read tensor and a lazily built assign op."""
@@ -126,9 +136,7 @@ class TensorFlowBackend(Backend):
     name = "tensorflow"
     # (op, dtype) pairs TensorFlow has no CPU kernel or op definition for.
     kernel_widening: ClassVar[Mapping[str, Mapping[str, str]]] = {
-        "abs": _SMALL_UNSIGNED,
         "negative": _SMALL_UNSIGNED,
-        "sign": _SMALL_UNSIGNED,
         "power": _SMALL_INTS,
         "matmul": _MATMUL_INTS,
         "less": _BOOL_ORDER,
@@ -178,11 +186,11 @@ class TensorFlowBackend(Backend):
 
     def native_placeholder(self, shape: Shape, dtype: str, name: str | None) -> Native:
         with self.graph.as_default():
-            return tf.compat.v1.placeholder(dtype, shape=shape, name=name)
+            return tf.compat.v1.placeholder(dtype, shape=shape, name=_op_name(name))
 
     def native_variable(self, value: np.ndarray, name: str | None) -> tuple[Native, Any]:
         with self.graph.as_default():
-            variable = tf.Variable(value, name=name)
+            variable = tf.Variable(value, name=_op_name(name))
             read = variable.read_value()
         self.session.run(variable.initializer)
         return read, _VariableHandle(variable, read)
@@ -284,7 +292,10 @@ class TensorFlowBackend(Backend):
     # -- gradients and execution ---------------------------------------------------
     def native_gradients(self, loss: Native, wrt: Sequence[Native]) -> list[Native | None]:
         with self.graph.as_default():
-            return list(tf.gradients(loss, list(wrt)))
+            grads = tf.gradients(loss, list(wrt))
+            # Gathers (indexing) give IndexedSlices; a Session would return them as a
+            # (values, indices, shape) triple, so densify.
+            return [None if g is None else tf.convert_to_tensor(g) for g in grads]
 
     def native_compile(
         self,
@@ -301,15 +312,20 @@ class TensorFlowBackend(Backend):
                     assigns = [handle.variable.assign(value, read_value=False) for handle, value in updates]
                 fetches.append(tf.group(*assigns))
         count = len(outputs)
-        if count == 1 and not updates:
+        if updates:
+            # Concurrent runs would each read the old values and both assign: one
+            # update lost. A function with updates runs one call at a time.
+            lock = threading.Lock()
+            runner = self.session.make_callable(fetches, feed_list=list(inputs))
+
+            def call_with_updates(arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
+                with lock:
+                    return runner(*arrays)[:count]  # type: ignore[no-any-return]
+
+            return call_with_updates
+        if count == 1:
             # A single fetch skips TensorFlow's list handling (~3 µs a call).
             single = self.session.make_callable(fetches[0], feed_list=list(inputs))
             return lambda arrays: [single(*arrays)]
-        runner = self.session.make_callable(fetches, feed_list=list(inputs))
-        if not updates:
-            return lambda arrays: runner(*arrays)  # type: ignore[no-any-return]
-
-        def call(arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
-            return runner(*arrays)[:count]  # type: ignore[no-any-return]
-
-        return call
+        many = self.session.make_callable(fetches, feed_list=list(inputs))
+        return lambda arrays: many(*arrays)  # type: ignore[no-any-return]

@@ -38,8 +38,8 @@ import operator
 import os
 import threading
 import warnings
-from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pytensor
@@ -103,7 +103,6 @@ _REDUCE: dict[str, Any] = {
 # ``0 / x -> 0`` is not NumPy's answer where x is 0 (nan), and ``local_neg_to_mul``
 # fails loudly (a logged traceback) on unsigned ints: leave both out.
 _EXCLUDED_REWRITES = ("local_zero_div", "local_neg_to_mul")
-_SIGNED_WIDER = {"uint8": "int16", "uint16": "int32", "uint32": "int64", "uint64": "int64"}
 
 
 class TheanoBackend(Backend):
@@ -121,8 +120,6 @@ class TheanoBackend(Backend):
     """
 
     name = "theano"
-    # PyTensor's sign of uint8 200 gives 255: compute it in a wider signed dtype.
-    kernel_widening: ClassVar[Mapping[str, Mapping[str, str]]] = {"sign": _SIGNED_WIDER}
 
     # PyTensor fixes broadcasting from static shapes: a dimension that was None
     # when built and is 1 at run time raises instead of broadcasting.
