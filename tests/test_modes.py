@@ -61,3 +61,17 @@ def test_mode_runs_mixed_dtypes_and_a_training_step(mode_backend: kt.Backend) ->
         np.testing.assert_allclose(value, want, rtol=1e-3 if want.dtype == np.float16 else 1e-6)
     assert float(got[-1]) == pytest.approx(float(np.square(xs @ np.full((3, 1), 0.5)).mean()))
     assert not np.allclose(w.get_value(), 0.5)
+
+
+def test_nan_and_inf_survive_the_engine_rewrites(mode_backend: kt.Backend) -> None:
+    with kt.use_backend(mode_backend):
+        x = kt.placeholder(shape=(None,), dtype="float64", name="x")
+        f = kt.function([x], [x / x, x - x, x * 0, x == x, 0 / x, x * 1, x * -1, x + 0])
+        values = np.array([0.0, np.inf, np.nan, -0.0])
+        got = f(values)
+    with np.errstate(all="ignore"):
+        want = [values / values, values - values, values * 0, values == values, 0 / values, values * 1, values * -1, values + 0]
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g, w)
+        finite = ~np.isnan(w.astype("float64"))
+        np.testing.assert_array_equal(np.signbit(g)[finite], np.signbit(w)[finite])  # -0.0 stays -0.0

@@ -100,10 +100,22 @@ _REDUCE: dict[str, Any] = {
     "any": pt.any,
     "all": pt.all,
 }
-# ``0 / x -> 0`` is not NumPy's answer where x is 0 (nan), and ``local_neg_to_mul``
-# fails loudly (a logged traceback) on unsigned ints: leave both out.
-_EXCLUDED_REWRITES = ("local_zero_div", "local_neg_to_mul")
-
+# PyTensor's algebra assumes finite values: 0/x -> 0, x/x -> 1, x-x -> 0, x*0 -> 0,
+# x == x -> True, which NumPy answers otherwise for nan and inf. Leave those rewrites
+# out (fusion still merges the elementwise ops they would have removed), and the
+# neg-to-mul rewrite, which fails loudly (a logged traceback) on unsigned ints.
+_EXCLUDED_REWRITES = (
+    "local_zero_div",
+    "local_mul_canonizer",
+    "local_add_canonizer",
+    "mul_canonizer_groups",
+    "add_canonizer_group",
+    "local_mul_zero",
+    "local_mul_specialize",
+    "local_elemwise_sub_zeros",
+    "local_useless_elemwise",
+    "local_neg_to_mul",
+)
 
 class TheanoBackend(Backend):
     """Theano's API on PyTensor.
