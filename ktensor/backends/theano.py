@@ -101,7 +101,7 @@ _REDUCE: dict[str, Any] = {
     "all": pt.all,
 }
 # PyTensor's algebra assumes finite values: 0/x -> 0, x/x -> 1, x-x -> 0, x*0 -> 0,
-# x == x -> True, which NumPy answers otherwise for nan and inf. Leave those rewrites
+# x == x -> True, x + 0 -> x, which NumPy answers otherwise for nan, inf and -0.0. Leave those rewrites
 # out (fusion still merges the elementwise ops they would have removed), and the
 # neg-to-mul rewrite, which fails loudly (a logged traceback) on unsigned ints.
 _EXCLUDED_REWRITES = (
@@ -113,6 +113,7 @@ _EXCLUDED_REWRITES = (
     "local_mul_zero",
     "local_mul_specialize",
     "local_elemwise_sub_zeros",
+    "local_add_remove_zeros",
     "local_useless_elemwise",
     "local_neg_to_mul",
 )
