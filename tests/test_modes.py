@@ -75,3 +75,19 @@ def test_nan_and_inf_survive_the_engine_rewrites(mode_backend: kt.Backend) -> No
         np.testing.assert_array_equal(g, w)
         finite = ~np.isnan(w.astype("float64"))
         np.testing.assert_array_equal(np.signbit(g)[finite], np.signbit(w)[finite])  # -0.0 stays -0.0
+
+
+def test_64_bit_integer_extremes_stay_exact(mode_backend: kt.Backend) -> None:
+    big = np.array([[2**53 + 1, 5], [3, 2**62 + 1]], dtype="int64")
+    ubig = np.array([2**64 - 1, 2**63, 7], dtype="uint64")
+    with kt.use_backend(mode_backend):
+        i = kt.placeholder(shape=(None, 2), dtype="int64", name="i")
+        u = kt.placeholder(shape=(None,), dtype="uint64", name="u")
+        outs = [i.max(), i.max(axis=1), i.min(axis=0, keepdims=True), kt.maximum(i, 0), kt.minimum(i, 2**62),
+                i.relu(), u.max(), u.min(), u.clip(3, 2**64 - 2), abs(u), u.sign()]
+        got = kt.function([i, u], outs)(big, ubig)
+    want = [big.max(), big.max(axis=1), big.min(axis=0, keepdims=True), np.maximum(big, 0), np.minimum(big, 2**62),
+            np.maximum(big, 0), ubig.max(), ubig.min(), np.clip(ubig, 3, 2**64 - 2), np.abs(ubig), np.sign(ubig)]
+    for g, w in zip(got, want):
+        assert g.dtype == np.asarray(w).dtype
+        np.testing.assert_array_equal(g, w)

@@ -104,6 +104,7 @@ _REDUCE: dict[str, Any] = {
 # x == x -> True, x + 0 -> x, which NumPy answers otherwise for nan, inf and -0.0. Leave those rewrites
 # out (fusion still merges the elementwise ops they would have removed), and the
 # neg-to-mul rewrite, which fails loudly (a logged traceback) on unsigned ints.
+_WIDE_INTS = ("int64", "uint64")
 _EXCLUDED_REWRITES = (
     "local_zero_div",
     "local_mul_canonizer",
@@ -203,6 +204,11 @@ class TheanoBackend(Backend):
         return pt.cast(x, dtype)
 
     def native_elementwise(self, op: str, *xs: Native) -> Native:
+        if op in ("maximum", "minimum") and xs[0].dtype in _WIDE_INTS:
+            # PyTensor's C maximum/minimum go through double (its NaN branch):
+            # exact only below 2**53. A select keeps 64-bit integers exact.
+            x, y = xs
+            return pt.switch((pt.ge if op == "maximum" else pt.le)(x, y), x, y)
         if op == "negative" and xs[0].dtype.startswith("uint"):
             # PyTensor's neg of unsigned ints (and 0 - x, rewritten to it) logs a
             # rewrite failure, and its Python cast of negative ints to unsigned
@@ -211,6 +217,13 @@ class TheanoBackend(Backend):
         return _ELEMENTWISE[op](*xs)
 
     def native_reduce(self, op: str, x: Native, axes: tuple[int, ...], keepdims: bool) -> Native:
+        if op in ("max", "min") and x.dtype in _WIDE_INTS:
+            # The C max/min reductions share that double detour; argmax/argmin compare
+            # exactly, so pick the extreme element axis by axis.
+            arg = pt.argmax if op == "max" else pt.argmin
+            for axis in sorted(axes, reverse=True):
+                x = pt.take_along_axis(x, arg(x, axis=axis, keepdims=True), axis=axis)
+            return x if keepdims else pt.squeeze(x, axis=axes)
         return _REDUCE[op](x, axis=axes, keepdims=keepdims)
 
     def native_argreduce(self, op: str, x: Native, axis: int) -> Native:
