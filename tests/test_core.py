@@ -351,3 +351,46 @@ def test_fused_kernels_only_while_the_composition_is_intact(B):
             return super().exp(x)
 
     assert OwnExp()._fused_kernel("native_softmax", "exp") is None
+
+
+def test_run_time_index_and_shape_checks(kt_in):
+    x = kt.placeholder(shape=(None, 2), name="x")
+    m = kt.placeholder(shape=(None,), dtype="bool", name="m")
+    j = kt.placeholder(shape=(), dtype="int64", name="j")
+    data = np.arange(8.0).reshape(4, 2)
+    by_mask, by_index, squeezed = kt.function([x, m], x[m]), kt.function([x, j], x[j]), kt.function([x], x.squeeze(0))
+    assert by_mask(data, [False, True, True, False]).tolist() == data[[False, True, True, False]].tolist()
+    assert by_index(data, -1).tolist() == data[-1].tolist()
+    assert squeezed(np.ones((1, 2))).tolist() == [1.0, 1.0]
+    with pytest.raises(kt.EngineError, match="boolean index"):
+        by_mask(data, [False, True])
+    with pytest.raises(kt.EngineError, match="out of bounds"):
+        by_index(data, -5)
+    with pytest.raises(kt.EngineError, match="out of bounds"):
+        by_index(data, 4)
+    with pytest.raises(kt.EngineError, match="size 1"):
+        squeezed(np.ones((2, 2)))
+
+
+def test_gradients_through_indexing(kt_in):
+    w = kt.variable([1.0, 2.0, 3.0])
+    [g] = kt.gradients(w[[0, 0, 2]].sum() + w[w > 1.5].sum(), [w])
+    np.testing.assert_allclose(g.eval(), [2.0, 1.0, 2.0])
+
+
+def test_names_any_engine_accepts(kt_in):
+    p = kt.placeholder(shape=(1,), name="my x:0")
+    v = kt.variable([1.0], name="é-w")
+    assert p.name == "my x:0" and v.name == "é-w"
+    assert (p + v).eval({p: [1.0]}).tolist() == [2.0]
+
+
+def test_concurrent_calls_keep_every_update(kt_in):
+    n = kt.variable(0, dtype="int64")
+    step = kt.function([], n, updates=[(n, n + 1)])
+    threads = [threading.Thread(target=lambda: [step() for _ in range(100)]) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert int(n.get_value()) == 400

@@ -252,6 +252,11 @@ class Backend(ABC):
         """A symbol of ``x``'s run-time shape filled with the 0-d ``value`` (its dtype)."""
 
     @abstractmethod
+    def native_assert(self, x: Native, condition: Native, message: str) -> Native:
+        """``x``, computed only after checking at run time that the scalar bool
+        ``condition`` holds; otherwise the run fails with ``message``."""
+
+    @abstractmethod
     def native_gradients(self, loss: Native, wrt: Sequence[Native]) -> list[Native | None]:
         """Symbolic gradients of the scalar ``loss``; ``None`` where disconnected."""
 
@@ -695,6 +700,16 @@ class Backend(ABC):
                     )
         if not axes:
             return t
+        unknown = [a for a in axes if t.shape[a] is None]
+        if unknown:
+            native = t.native
+            for a in unknown:
+                one = self.native_constant(np.ones((), "int64"))
+                is_one = self.native_elementwise("equal", self.native_dim(t.native, a), one)
+                native = self.native_assert(
+                    native, is_one, f"ktensor: squeeze: axis {a} does not have size 1 at run time"
+                )
+            t = self._wrap(native, t.dtype, t.shape, t.placeholders)
         return self.getitem(t, tuple(0 if i in axes else slice(None) for i in range(t.ndim)))
 
     def concatenate(self, tensors: Sequence[Operand], axis: int = -1) -> Tensor:
@@ -774,7 +789,15 @@ class Backend(ABC):
                     f"ktensor: boolean index of length {idx.shape[0]} does not match axis {axis} "
                     f"of size {t.shape[axis]}"
                 )
-            positions = self._wrap(self.native_nonzero(idx.native), "int64", (None,), idx.placeholders)
+            mask = idx.native
+            if idx.shape[0] is None or t.shape[axis] is None:
+                same = self.native_elementwise(
+                    "equal", self.native_dim(mask, 0), self.native_dim(t.native, axis)
+                )
+                mask = self.native_assert(
+                    mask, same, f"ktensor: a boolean index does not match the length of axis {axis} it indexes"
+                )
+            positions = self._wrap(self.native_nonzero(mask), "int64", (None,), idx.placeholders)
         elif dtypes.is_integer(idx.dtype):
             if idx.role == "constant" and source_dim is not None:
                 values = np.asarray(index)
@@ -785,6 +808,14 @@ class Backend(ABC):
             wide = self.astype(idx, "int64")
             dim = self._wrap(self.native_dim(t.native, axis), "int64", (), t.placeholders)
             positions = self.where(self.less(wide, 0), self.add(wide, dim), wide)
+            if idx.role != "constant" or source_dim is None:
+                inside = self.all(
+                    self.bitwise_and(self.greater_equal(positions, 0), self.less(positions, dim))
+                )
+                checked = self.native_assert(
+                    positions.native, inside.native, f"ktensor: an index is out of bounds for axis {axis}"
+                )
+                positions = self._wrap(checked, "int64", positions.shape, self._placeholders(positions, inside))
         else:
             raise IndexError(f"ktensor: array indices must be integer or boolean; received dtype {idx.dtype}")
         native = self.native_take(t.native, positions.native, axis)

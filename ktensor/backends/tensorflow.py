@@ -289,6 +289,11 @@ class TensorFlowBackend(Backend):
         with self.graph.as_default():
             return tf.fill(tf.shape(x), tf.constant(value, dtype=value.dtype))
 
+    def native_assert(self, x: Native, condition: Native, message: str) -> Native:
+        with self.graph.as_default():
+            with tf.control_dependencies([tf.debugging.Assert(condition, [message])]):
+                return tf.identity(x)
+
     # -- gradients and execution ---------------------------------------------------
     def native_gradients(self, loss: Native, wrt: Sequence[Native]) -> list[Native | None]:
         with self.graph.as_default():

@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 import pytensor
 import pytensor.tensor as pt
+from pytensor.raise_op import Assert
 
 # Without a BLAS library PyTensor logs "Using NumPy C-API based implementation for
 # BLAS functions." at C compiles; keep it quiet unless the user set that logger up.
@@ -271,6 +272,9 @@ class TheanoBackend(Backend):
 
     def native_full_like(self, x: Native, value: np.ndarray) -> Native:
         return pt.alloc(pt.constant(value, dtype=value.dtype.name), *[x.shape[i] for i in range(x.ndim)])
+
+    def native_assert(self, x: Native, condition: Native, message: str) -> Native:
+        return Assert(message)(x, condition)
 
     # -- gradients and execution ---------------------------------------------------
     def native_gradients(self, loss: Native, wrt: Sequence[Native]) -> list[Native | None]:
