@@ -290,9 +290,8 @@ class TensorFlowBackend(Backend):
             return tf.fill(tf.shape(x), tf.constant(value, dtype=value.dtype))
 
     def native_assert(self, x: Native, condition: Native, message: str) -> Native:
-        with self.graph.as_default():
-            with tf.control_dependencies([tf.debugging.Assert(condition, [message])]):
-                return tf.identity(x)
+        with self.graph.as_default(), tf.control_dependencies([tf.debugging.Assert(condition, [message])]):
+            return tf.identity(x)
 
     # -- gradients and execution ---------------------------------------------------
     def native_gradients(self, loss: Native, wrt: Sequence[Native]) -> list[Native | None]:
