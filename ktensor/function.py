@@ -94,8 +94,8 @@ class Function:
             backend._check_mine(p, f"{label} inputs[{i}]")
         if len({id(p) for p in inputs}) != len(inputs):
             raise ValueError(f"ktensor: {label}: a placeholder appears twice in inputs")
-        single = isinstance(outputs, Tensor)
-        output_list = [outputs] if single else list(outputs)  # type: ignore[arg-type]
+        single = not isinstance(outputs, (list, tuple))
+        output_list = [outputs] if single else list(outputs)
         outs = [backend._tensor(o, f"{label} outputs[{i}]") for i, o in enumerate(output_list)]
         pairs = _check_updates(backend, updates or [], label)
         needed = backend._placeholders(*outs, *(value for _, value in pairs))
@@ -175,7 +175,10 @@ def _check_updates(backend: Backend, updates: Any, label: str) -> list[tuple[Ten
 
 
 def _checked(spec: _Input, value: Any) -> np.ndarray:
-    array = value if isinstance(value, np.ndarray) else np.asarray(value)
+    try:
+        array = value if isinstance(value, np.ndarray) else np.asarray(value)
+    except (ValueError, TypeError) as error:
+        raise TypeError(f"ktensor: {spec.label}: the value given cannot be made an array ({error})") from None
     if array.dtype != spec.numpy_dtype:
         if not dtypes.can_cast(array.dtype, spec.dtype):
             raise TypeError(

@@ -205,6 +205,8 @@ def function(
         >>> f([1.0, 2.0])
         [array([2., 3.], dtype=float32), array([2., 4.], dtype=float32)]
     """
+    if not isinstance(inputs, (list, tuple)):
+        raise TypeError(f"ktensor: function inputs must be a list of placeholders, e.g. [x]; received {inputs!r}")
     return _backend_for(*inputs, outputs).function(inputs, outputs, updates, name)
 
 

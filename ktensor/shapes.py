@@ -16,6 +16,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
+
 Shape = tuple[int | None, ...]
 
 
@@ -145,7 +147,7 @@ def concatenate(shapes: Sequence[Shape], axis: int, operation: str = "concatenat
 
 def reshape(shape: Shape, new_shape: Sequence[int]) -> Shape:
     """Resolve a ``-1`` in ``new_shape`` and check the element count when it is known."""
-    new = tuple(new_shape)
+    new = tuple(int(d) if isinstance(d, np.integer) else d for d in new_shape)
     for d in new:
         if isinstance(d, bool) or not isinstance(d, int) or d < -1:
             raise TypeError(f"ktensor: reshape: shape entries must be ints >= -1; received {new!r}")

@@ -11,7 +11,7 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -280,9 +280,10 @@ class Tensor:
         new = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
         return self.backend.reshape(self, tuple(new))
 
-    def transpose(self, axes: Sequence[int] | None = None) -> Tensor:
-        """Permute the axes (reverse them when ``axes`` is None)."""
-        return self.backend.transpose(self, axes)
+    def transpose(self, *axes: Any) -> Tensor:
+        """Permute the axes (reversed when none are given); a tuple or separate ints, as NumPy."""
+        order = axes[0] if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))) else axes
+        return self.backend.transpose(self, order or None)
 
     def flatten(self) -> Tensor:
         """A 1-D tensor of every element."""

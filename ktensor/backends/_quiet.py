@@ -13,6 +13,7 @@ import contextlib
 import os
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 
 
@@ -22,6 +23,14 @@ def engine_stderr_silenced(enabled: bool = True) -> Iterator[None]:
     if not enabled:
         yield
         return
+    with _FD2_LOCK:  # fd 2 is process-wide: one swap at a time
+        yield from _silenced()
+
+
+_FD2_LOCK = threading.RLock()
+
+
+def _silenced() -> Iterator[None]:
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile() as sink:

@@ -434,6 +434,8 @@ class Backend(ABC):
     def _reduction(self, op: str, x: Operand, axis: Axis, keepdims: bool) -> Tensor:
         t = self._tensor(x, f"{op} argument")
         axes = shapes.normalize_axes(axis, t.ndim)
+        if op in ("max", "min"):
+            _refuse_empty(op, t.shape, axes)
         out = dtypes.result_dtype(op, t.dtype)
         work = "bool" if op in ("any", "all") else out
         native = self._cast_native(t.native, t.dtype, work)
@@ -449,6 +451,7 @@ class Backend(ABC):
         if t.ndim == 0:
             raise ValueError(f"ktensor: {op} needs a tensor of at least 1 dimension; received {t!r}")
         ax = shapes.normalize_axis(axis, t.ndim)
+        _refuse_empty(op, t.shape, (ax,))
         native = self._kernel(
             op, [t.native], t.dtype, "int64", lambda n: self.native_argreduce(op, n, ax)
         )
@@ -521,12 +524,15 @@ class Backend(ABC):
         ``np.clip`` accepts them.
         """
         t = self._tensor(x, "clip argument")
+        if min is None and max is None:
+            raise ValueError("ktensor: clip needs at least one of min and max (both are None)")
         if dtypes.is_integer(t.dtype):
             info = np.iinfo(t.dtype)
             min, max = (
                 int(np.clip(b, info.min, info.max)) if type(b) is int else b for b in (min, max)
             )
-        return self.minimum(self.maximum(t, min), max)
+        low = t if min is None else self.maximum(t, min)
+        return low if max is None else self.minimum(low, max)
 
     def where(self, condition: Operand, x: Operand, y: Operand) -> Tensor:
         """Elementwise ``x`` where ``condition`` is true, else ``y`` (``np.where``)."""
@@ -780,6 +786,8 @@ class Backend(ABC):
         return taken
 
     def _take(self, t: Tensor, index: Any, axis: int, source_dim: int | None) -> Tensor:
+        if isinstance(index, list) and not index:
+            index = np.zeros((0,), "int64")  # NumPy reads [] as an empty integer index
         idx = self._tensor(index, "array index")
         if idx.dtype == "bool":
             if idx.ndim != 1:
@@ -884,6 +892,10 @@ class Backend(ABC):
             if ndim is None:
                 raise TypeError("ktensor: placeholder needs shape=(...) or ndim=N")
             shape = (None,) * int(ndim)
+        if isinstance(shape, (int, np.integer)):
+            shape = (int(shape),)
+        if not isinstance(shape, (tuple, list)):
+            raise TypeError(f"ktensor: placeholder shape must be a tuple of ints or None; received {shape!r}")
         static = tuple(shape)
         for d in static:
             if d is not None and (isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 0):
@@ -920,8 +932,7 @@ class Backend(ABC):
 
     def _filled(self, shape: Sequence[int], value: float, dtype: Any) -> Tensor:
         dt = dtypes.dtype_name(dtype, "dtype") if dtype is not None else config.floatx()
-        size = tuple(int(d) for d in ((shape,) if isinstance(shape, int) else shape))
-        return self._constant_tensor(np.full(size, value, dtype=dt))
+        return self._constant_tensor(np.full(_concrete_shape(shape), value, dtype=dt))
 
     def zeros(self, shape: Sequence[int], dtype: Any = None) -> Tensor:
         """A constant of zeros (``floatx()`` unless ``dtype``)."""
@@ -962,7 +973,7 @@ class Backend(ABC):
         dt = dtypes.dtype_name(dtype) if dtype is not None else config.floatx()
         if not dtypes.is_float(dt):
             raise TypeError(f"ktensor: random_{distribution} dtype must be a float dtype; received {dt!r}")
-        size = tuple(int(d) for d in ((shape,) if isinstance(shape, int) else shape))
+        size = _concrete_shape(shape)
         draw_seed = int(np.random.randint(0, 2**31 - 1)) if seed is None else int(seed)
         native = self.native_random(distribution, size, float(a), float(b), dt, draw_seed)
         return self._wrap(native, dt, size)
@@ -1055,11 +1066,11 @@ class Backend(ABC):
             cache = self._eval_cache[id(tensor)] = {}
             weakref.finalize(tensor, self._eval_cache.pop, id(tensor), None)
         key = tuple(id(p) for p in inputs)
-        compiled = cache.get(key)
-        if compiled is None:
-            compiled = self.function(inputs, tensor, name="eval")
-            cache[key] = compiled
-        return compiled(*[feed[p] for p in inputs])
+        entry = cache.get(key)
+        # The entry keeps its placeholders alive, so their ids cannot be reused.
+        if entry is None or any(a is not b for a, b in zip(entry[0], inputs)):
+            entry = cache[key] = (tuple(inputs), self.function(inputs, tensor, name="eval"))
+        return entry[1](*[feed[p] for p in inputs])
 
 
 _COMPARISONS = frozenset({"equal", "not_equal", "less", "less_equal", "greater", "greater_equal"})
@@ -1076,6 +1087,30 @@ def _signed_against_uint64(keys: tuple[dtypes.DtypeKey, ...]) -> bool:
         return False
     other = keys[1] if keys[0] == "uint64" else keys[0]
     return other is int or other in ("int8", "int16", "int32", "int64")
+
+
+def _concrete_shape(shape: Any) -> tuple[int, ...]:
+    """A shape of known sizes for creation functions; ``ValueError`` naming it otherwise."""
+    entries = (shape,) if isinstance(shape, (int, np.integer)) else shape
+    try:
+        size = tuple(int(d) for d in entries if not isinstance(d, bool))
+    except (TypeError, ValueError):
+        size = ()
+    if len(size) != len(tuple(entries)) or any(d < 0 for d in size):
+        raise ValueError(
+            f"ktensor: shape must be ints >= 0 (creation needs every size known); received {shape!r}"
+        )
+    return size
+
+
+def _refuse_empty(op: str, shape: shapes.Shape, axes: tuple[int, ...]) -> None:
+    """NumPy refuses max/min/argmax/argmin over an axis of length 0 (no identity)."""
+    for a in axes:
+        if shape[a] == 0:
+            raise ValueError(
+                f"ktensor: {op} over axis {a} of shape {shapes.describe(shape)}: a zero-size reduction "
+                f"has no identity (NumPy refuses it too)"
+            )
 
 
 def _comparison_dtype(work: str, weak_values: list[Any]) -> str:

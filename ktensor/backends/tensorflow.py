@@ -230,7 +230,13 @@ class TensorFlowBackend(Backend):
     def native_argreduce(self, op: str, x: Native, axis: int) -> Native:
         with self.graph.as_default():
             reduce = tf.math.argmax if op == "argmax" else tf.math.argmin
-            return reduce(x, axis=axis, output_type=tf.int64)
+            found = reduce(x, axis=axis, output_type=tf.int64)
+            if not x.dtype.is_floating:
+                return found
+            # NumPy answers the first NaN; TensorFlow's kernels skip NaNs.
+            nan = tf.math.is_nan(x)
+            first_nan = tf.math.argmax(tf.cast(nan, tf.int8), axis=axis, output_type=tf.int64)
+            return tf.where(tf.reduce_any(nan, axis=axis), first_nan, found)
 
     def native_matmul(self, x: Native, y: Native) -> Native:
         with self.graph.as_default():
