@@ -993,6 +993,39 @@ def _creation_cases() -> list[OpCase]:
     return rows
 
 
+def _extreme_cases() -> list[OpCase]:
+    """Dtype limits, NaN, infinities and -0.0 through the operations that mishandle them most
+    often: comparisons, extremes, sign and abs, wrap-around arithmetic."""
+    binary: tuple[tuple[str, Callable[..., Any]], ...] = (
+        ("t == u", operator.eq), ("t != u", operator.ne), ("t < u", operator.lt),
+        ("t <= u", operator.le), ("t > u", operator.gt), ("t >= u", operator.ge),
+        ("kt.maximum(t, u)", np.maximum), ("kt.minimum(t, u)", np.minimum),
+        ("t + u", operator.add), ("t - u", operator.sub), ("t * u", operator.mul),
+    )
+    pairs: tuple[str | tuple[str, ...], ...] = (*_NUMERIC, ("int64", "uint64"), ("uint64", "int32"))
+    rows = [
+        _row(f"extreme {name}", fn if name.startswith("t") else _module(name[3:name.index("(")]), fn,
+             pairs, "extremes", ((2, 3), (2, 3)), ("extreme", "extreme"))
+        for name, fn in binary
+    ]
+    unary: tuple[tuple[str, Callable[..., Any], Callable[..., Any]], ...] = (
+        ("abs(t)", operator.abs, np.abs),
+        ("-t", operator.neg, np.negative),
+        ("t.sign()", _method("sign"), np.sign),
+        ("t.max()", _method("max"), np.max),
+        ("t.min(axis=1)", _method("min", axis=1), functools.partial(np.min, axis=1)),
+        ("t.argmax(axis=1)", _method("argmax", axis=1), functools.partial(np.argmax, axis=1)),
+        ("t.argmin()", _method("argmin", axis=-1), functools.partial(np.argmin, axis=-1)),
+        ("t.sum(axis=0)", _method("sum", axis=0), functools.partial(np.sum, axis=0)),
+        ("t.relu()", _method("relu"), _np_relu),
+    )
+    rows += [
+        _row(f"extreme {name}", op, ref, _NUMERIC, "extremes", ((2, 3),), ("extreme",))
+        for name, op, ref in unary
+    ]
+    return rows
+
+
 def _unknown_shape_cases() -> list[OpCase]:
     """A sample of operations on placeholders whose dimensions are all unknown."""
     table: tuple[tuple[str, Callable[..., Any], Callable[..., Any], tuple[tuple[int, ...], ...]], ...] = (
@@ -1106,6 +1139,7 @@ def _build_cases() -> tuple[OpCase, ...]:
         *_module_function_cases(),
         *_creation_cases(),
         *_unknown_shape_cases(),
+        *_extreme_cases(),
     )
 
 
@@ -1124,6 +1158,16 @@ def _sample(dtype: np.dtype[Any], shape: tuple[int, ...], kind: str, rng: np.ran
     """
     size = int(np.prod(shape))
     signed = dtype.kind in "if"
+    if kind == "extreme":
+        if dtype.kind == "f":
+            info = np.finfo(dtype)
+            edges: list[Any] = [np.nan, np.inf, -np.inf, -0.0, float(info.max), float(info.tiny)]
+        elif dtype.kind in "iu":
+            bounds = np.iinfo(dtype)
+            edges = [int(bounds.min), int(bounds.max), 0, 1, int(bounds.max) - 1, int(bounds.max) // 2 + 1]
+        else:
+            edges = [True, False, True, False, False, True]
+        return rng.permutation(np.resize(np.array(edges, dtype=dtype), size)).reshape(shape)
     if kind == "distinct":
         values: np.ndarray = rng.permutation(size) - (size // 2 if signed else 0)
     elif kind == "index":

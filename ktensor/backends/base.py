@@ -409,7 +409,9 @@ class Backend(ABC):
         u = self._native_operand(unsigned, "uint64")
         zero = self.native_constant(np.zeros((), "int64"))
         negative = self.native_elementwise("less", s, zero)
-        same_kind = self.native_elementwise(op, self.native_cast(s, "uint64"), u)
+        # Negative values are decided by `negative` alone; cast only values >= 0.
+        s_cast = self.native_cast(self.native_where(negative, zero, s), "uint64")
+        same_kind = self.native_elementwise(op, s_cast, u)
         if op in ("less", "less_equal", "not_equal"):
             return self.native_elementwise("logical_or", negative, same_kind)
         return self.native_elementwise("logical_and", self.native_elementwise("logical_not", negative), same_kind)

@@ -106,6 +106,7 @@ _REDUCE: dict[str, Any] = {
 # out (fusion still merges the elementwise ops they would have removed), and the
 # neg-to-mul rewrite, which fails loudly (a logged traceback) on unsigned ints.
 _WIDE_INTS = ("int64", "uint64")
+_INTS = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 _EXCLUDED_REWRITES = (
     "local_zero_div",
     "local_mul_canonizer",
@@ -218,16 +219,21 @@ class TheanoBackend(Backend):
         return _ELEMENTWISE[op](*xs)
 
     def native_reduce(self, op: str, x: Native, axes: tuple[int, ...], keepdims: bool) -> Native:
-        if op in ("max", "min") and x.dtype in _WIDE_INTS:
-            # The C max/min reductions share that double detour; argmax/argmin compare
-            # exactly, so pick the extreme element axis by axis.
-            arg = pt.argmax if op == "max" else pt.argmin
+        if op == "min" and x.dtype in _INTS:
+            # PyTensor's min of signed ints is -max(-x), which overflows at the dtype's
+            # minimum; ~x reverses the order of any integer type without overflow.
+            return pt.invert(self.native_reduce("max", pt.invert(x), axes, keepdims))
+        if op == "max" and x.dtype in _WIDE_INTS:
+            # The C max reduction shares that double detour; argmax compares exactly,
+            # so pick the largest element axis by axis.
             for axis in sorted(axes, reverse=True):
-                x = pt.take_along_axis(x, arg(x, axis=axis, keepdims=True), axis=axis)
+                x = pt.take_along_axis(x, pt.argmax(x, axis=axis, keepdims=True), axis=axis)
             return x if keepdims else pt.squeeze(x, axis=axes)
         return _REDUCE[op](x, axis=axes, keepdims=keepdims)
 
     def native_argreduce(self, op: str, x: Native, axis: int) -> Native:
+        if op == "argmin" and x.dtype in _INTS:
+            return pt.argmax(pt.invert(x), axis=axis)  # PyTensor's argmax(-x) overflows, as min
         return (pt.argmax if op == "argmax" else pt.argmin)(x, axis=axis)
 
     def native_matmul(self, x: Native, y: Native) -> Native:
