@@ -185,6 +185,16 @@ def _checked(spec: _Input, value: Any) -> np.ndarray:
                 f"ktensor: {spec.label} expects dtype {spec.dtype}; received an array of dtype "
                 f"{array.dtype}, which does not cast to it under the same_kind rule"
             )
+        if array.dtype.kind in "iu" and spec.numpy_dtype.kind in "iu" and array.size:
+            # same_kind allows int64 -> int8, but a value that does not fit would wrap
+            # silently: refuse it, as NumPy 2 refuses an out-of-range Python int.
+            info = np.iinfo(spec.numpy_dtype)
+            low, high = array.min(), array.max()
+            if low < info.min or high > info.max:
+                raise OverflowError(
+                    f"ktensor: {spec.label} expects dtype {spec.dtype} ({info.min} to {info.max}); "
+                    f"received values from {low} to {high}, which would wrap around"
+                )
         array = array.astype(spec.numpy_dtype)
     shape = array.shape
     if len(shape) != len(spec.shape) or any(

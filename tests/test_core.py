@@ -150,6 +150,9 @@ def test_function_argument_checks(kt_in):
         f(np.ones((2, 4)), 1)
     with pytest.raises(TypeError, match=r"'n'.*int32.*float64"):
         f(np.ones((2, 3)), 1.5)
+    with pytest.raises(OverflowError, match=r"'n'.*int32.*wrap"):
+        f(np.ones((2, 3)), 2**40)
+    assert f(np.ones((1, 3)), np.int64(-7)).tolist() == [[-7.0, -7.0, -7.0]]  # fits: cast
 
 
 def test_missing_placeholder_is_named(kt_in):
