@@ -397,3 +397,10 @@ def test_concurrent_calls_keep_every_update(kt_in):
     for t in threads:
         t.join()
     assert int(n.get_value()) == 400
+
+
+def test_outputs_never_alias_the_inputs(kt_in):
+    x = kt.placeholder(shape=(2,), name="x")
+    a = np.ones(2, np.float32)
+    single, both = kt.function([x], x)(a), kt.function([x], [x, x * 2])(a)[0]
+    assert not np.shares_memory(single, a) and not np.shares_memory(both, a)

@@ -313,6 +313,27 @@ class TensorFlowBackend(Backend):
         outputs: Sequence[Native],
         updates: Sequence[tuple[Any, Native]],
     ) -> CompiledCall:
+        fed = [i for i, out in enumerate(outputs) if any(out is p for p in inputs)]
+        call = self._compile_fetches(inputs, outputs, updates)
+        if not fed:
+            return call
+
+        def copying(arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
+            # TensorFlow hands a fed placeholder's array back as it is: copy it, so the
+            # caller's input and the function's output never share memory.
+            results = list(call(arrays))
+            for i in fed:
+                results[i] = np.array(results[i])
+            return results
+
+        return copying
+
+    def _compile_fetches(
+        self,
+        inputs: Sequence[Native],
+        outputs: Sequence[Native],
+        updates: Sequence[tuple[Any, Native]],
+    ) -> CompiledCall:
         fetches = list(outputs)
         with self.graph.as_default():
             if updates:
