@@ -461,7 +461,7 @@ def test_unknown_backend_name_fails_when_first_needed(
         env["KTENSOR_BACKEND"] = "nosuchengine"
     else:
         write_config(tmp_path, {"backend": "nosuchengine"})
-    result = run_ktensor(tmp_path, _BAD_BACKEND_PROBE, **env)
+    result = run_ktensor(tmp_path, _BAD_BACKEND_PROBE, **env)  # type: ignore[arg-type]  # mypy reads **env as the keyword flag
     assert result["backend_name"] == "nosuchengine"
     error = result["error"]
     assert error is not None, "kt.backend() accepted an unknown backend name"
