@@ -1063,10 +1063,12 @@ class Backend(ABC):
         self._check_mine(tensor, "evaluated tensor")
         feed = dict(feed or {})
         inputs = sorted(feed, key=id)
-        cache = self._eval_cache.get(id(tensor))
+        # setdefault: a subclass whose __init__ forgot super().__init__() still works.
+        caches: dict[int, dict[tuple[int, ...], Any]] = self.__dict__.setdefault("_eval_cache", {})
+        cache = caches.get(id(tensor))
         if cache is None:
-            cache = self._eval_cache[id(tensor)] = {}
-            weakref.finalize(tensor, self._eval_cache.pop, id(tensor), None)
+            cache = caches[id(tensor)] = {}
+            weakref.finalize(tensor, caches.pop, id(tensor), None)
         key = tuple(id(p) for p in inputs)
         entry = cache.get(key)
         # The entry keeps its placeholders alive, so their ids cannot be reused.
