@@ -16,6 +16,7 @@ MODULES = [
     "ktensor.dtypes",
     "ktensor.shapes",
     "ktensor.function",
+    "ktensor.indexing",
     "ktensor.config",
     "ktensor.ops",
     "ktensor.testing",

@@ -41,7 +41,7 @@ from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
-from ktensor import config, dtypes, shapes
+from ktensor import config, dtypes, indexing, shapes
 from ktensor.tensor import Axis, Operand, Tensor
 
 Native = Any
@@ -749,8 +749,8 @@ class Backend(ABC):
     def getitem(self, x: Operand, key: Any) -> Tensor:
         """NumPy indexing: ints, slices, None, Ellipsis, and one int/bool array on one axis."""
         t = self._tensor(x, "indexed tensor")
-        items = _expand_ellipsis(list(key) if isinstance(key, tuple) else [key], t.ndim)
-        advanced = [i for i, k in enumerate(items) if _is_array_index(k)]
+        items = indexing.expand_ellipsis(list(key) if isinstance(key, tuple) else [key], t.ndim)
+        advanced = [i for i, k in enumerate(items) if indexing.is_array_index(k)]
         if len(advanced) > 1:
             raise IndexError("ktensor: only one integer or boolean array index is supported per indexing")
         basic: list[Any] = []
@@ -765,20 +765,20 @@ class Backend(ABC):
                 raise IndexError(
                     f"ktensor: too many indices for a tensor of shape {shapes.describe(t.shape)}: {key!r}"
                 )
-            basic.append(_check_basic_item(k, t.shape[axis], axis) if not _is_array_index(k) else slice(None))
+            basic.append(indexing.check_basic_item(k, t.shape[axis], axis) if not indexing.is_array_index(k) else slice(None))
             dim_of_item.append(axis)
             axis += 1
         native = t.native
         static = t.shape
         if any(not (isinstance(b, slice) and b == slice(None)) for b in basic) or len(basic) != t.ndim:
             native = self.native_slice(t.native, tuple(basic))
-            static = _basic_shape(t.shape, basic)
+            static = indexing.basic_shape(t.shape, basic)
         result = self._wrap(native, t.dtype, static, t.placeholders)
         if not advanced:
             return result
-        position = _result_axis(items, advanced[0])
+        position = indexing.result_axis(items, advanced[0])
         taken = self._take(result, items[advanced[0]], position, t.shape[dim_of_item[advanced[0]] or 0])
-        if not _advanced_adjacent(items):
+        if not indexing.advanced_adjacent(items):
             # NumPy: ints count as advanced indices next to an array; when they are
             # separated by a slice, the array's dimensions move to the front.
             width = taken.ndim - result.ndim + 1
@@ -1125,65 +1125,3 @@ def _comparison_dtype(work: str, weak_values: list[Any]) -> str:
     wide = np.iinfo("int64")
     fits_int64 = work != "uint64" and all(type(v) is not int or wide.min <= v <= wide.max for v in weak_values)
     return "int64" if fits_int64 else "float64"
-
-
-def _is_array_index(k: Any) -> bool:
-    return isinstance(k, (Tensor, list, np.ndarray)) and not (isinstance(k, np.ndarray) and k.ndim == 0)
-
-
-def _expand_ellipsis(items: list[Any], ndim: int) -> list[Any]:
-    if sum(1 for k in items if k is Ellipsis) > 1:
-        raise IndexError("ktensor: an index can only have a single Ellipsis (...)")
-    consumed = sum(1 for k in items if k is not None and k is not Ellipsis)
-    if Ellipsis in [k for k in items if not _is_array_index(k)]:
-        at = next(i for i, k in enumerate(items) if k is Ellipsis)
-        items = items[:at] + [slice(None)] * max(ndim - consumed, 0) + items[at + 1 :]
-    return items
-
-
-def _check_basic_item(k: Any, dim: int | None, axis: int) -> Any:
-    if isinstance(k, (bool, np.bool_)):
-        raise IndexError("ktensor: a Python bool is not a valid index; use a boolean array")
-    if isinstance(k, (int, np.integer)) or (isinstance(k, np.ndarray) and k.ndim == 0 and k.dtype.kind in "iu"):
-        i = int(k)
-        if dim is not None and not -dim <= i < dim:
-            raise IndexError(f"ktensor: index {i} is out of bounds for axis {axis} with size {dim}")
-        return i
-    if isinstance(k, slice):
-        for part in (k.start, k.stop, k.step):
-            if part is not None and not isinstance(part, (int, np.integer)):
-                raise IndexError(f"ktensor: slice bounds must be ints or None; received {k!r}")
-        if k.step == 0:
-            raise ValueError("ktensor: slice step cannot be zero")
-        return slice(*(None if p is None else int(p) for p in (k.start, k.stop, k.step)))
-    raise IndexError(
-        f"ktensor: invalid index {k!r}: use ints, slices, None, Ellipsis, or one integer/boolean "
-        f"array or tensor"
-    )
-
-
-def _basic_shape(shape: shapes.Shape, basic: list[Any]) -> shapes.Shape:
-    out: list[int | None] = []
-    axis = 0
-    for b in basic:
-        if b is None:
-            out.append(1)
-            continue
-        dim = shape[axis]
-        axis += 1
-        if isinstance(b, slice):
-            out.append(None if dim is None else len(range(dim)[b]))
-    return tuple(out) + tuple(shape[axis:])
-
-
-def _advanced_adjacent(items: list[Any]) -> bool:
-    positions = [
-        i for i, k in enumerate(items)
-        if _is_array_index(k) or (isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_)))
-    ]
-    return positions[-1] - positions[0] + 1 == len(positions)
-
-
-def _result_axis(items: list[Any], at: int) -> int:
-    """Where the array index's axis lands after the basic indexing dropped int axes."""
-    return sum(1 for k in items[:at] if not (isinstance(k, (int, np.integer)) and not isinstance(k, bool)))
