@@ -1,7 +1,7 @@
 """Timing: build, compile and steady calls of every variant on one workload and size.
 
-Steady calls are sampled in rounds, every variant once per round in a new random
-order (A B C, C A B, B C A, ...), so a burst of machine noise lands on every variant instead of on one, which
+Steady calls are sampled in rounds, every variant once per round, engine by engine
+in a new random order, so a burst of machine noise lands on every variant instead of on one, which
 keeps the ratios honest on a busy 2-core machine. Each sample times enough calls
 to last ``sample_seconds`` (at least one), right after one untimed call of the
 same variant; warm-up calls are excluded.
@@ -31,6 +31,7 @@ class Settings:
     compile_repeat: int = 2
     warmup_calls: int = 3
     sample_seconds: float = 0.02
+    engine_pause: float = 0.005
 
 
 def _timed(action: Callable[..., Any], *args: Any) -> tuple[float, Any]:
@@ -120,19 +121,28 @@ def _sample_calls(
     gc.disable()
     try:
         order = np.random.default_rng(size)
+        engines: dict[str, list[_Prepared]] = {}
+        for p in live:
+            engines.setdefault(p.runner.variant.engine, []).append(p)
+        groups = list(engines.values())
         for _ in range(settings.repeat):
-            # A new random order each round, and one untimed call right before each
-            # sample: an engine's worker threads sleep while another engine runs, so
-            # with a fixed order the variant that always follows another engine would
-            # always pay to wake them.
-            for index in order.permutation(len(live)):
-                p = live[index]
-                call, number = p.call, p.number
-                call(arrays)
-                start = time.perf_counter()
-                for _ in range(number):
+            # Each round visits the engines in a new random order and, within an
+            # engine, its variants in a new random order, so ktensor and its native
+            # peer are sampled moments apart. Between engines it pauses briefly: an
+            # engine's worker threads keep spinning after a call and would steal the
+            # next engine's CPU. One untimed call precedes each sample, to wake the
+            # threads of the engine about to be timed.
+            for group_index in order.permutation(len(groups)):
+                time.sleep(settings.engine_pause)
+                group = groups[group_index]
+                for index in order.permutation(len(group)):
+                    p = group[index]
+                    call, number = p.call, p.number
                     call(arrays)
-                measurements[p.runner.variant.name].samples.append((time.perf_counter() - start) / number)
+                    start = time.perf_counter()
+                    for _ in range(number):
+                        call(arrays)
+                    measurements[p.runner.variant.name].samples.append((time.perf_counter() - start) / number)
     finally:
         if gc_was_enabled:
             gc.enable()
