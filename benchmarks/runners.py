@@ -117,6 +117,8 @@ class PyTensorRunner(Runner):
         import pytensor
         import pytensor.tensor as pt
 
+        import ktensor.backends.theano  # noqa: F401 - quiets PyTensor's BLAS log line, for native code too
+
         inputs = [pt.tensor(f"x{i}", dtype=d, shape=s) for i, (s, d) in enumerate(_input_specs(workload, size))]
         shared = {k: pytensor.shared(v.copy(), name=k, shape=v.shape) for k, v in params.items()}
         return inputs, shared, workload.pt_math(pt, shared, *inputs)
