@@ -276,12 +276,10 @@ def _ktensor_tensorflow(jit_compile: bool) -> Callable[[], Any]:
 def all_runners() -> list[Runner]:
     """Every variant, in table order: NumPy, then per engine ktensor beside its native paths."""
     runners: list[Runner] = [NumPyRunner(Variant("numpy", "numpy", "numpy", "-"))]
-    for mode in ("CVM", "NUMBA", "JAX"):
+    for mode, needs in (("CVM", "pytensor"), ("NUMBA", "pytensor"), ("JAX", "jax")):
         runners.append(
-            KtensorRunner(Variant(f"ktensor/theano[{mode}]", "ktensor", "theano", mode), _ktensor_theano(mode), "pytensor")
+            KtensorRunner(Variant(f"ktensor/theano[{mode}]", "ktensor", "theano", mode), _ktensor_theano(mode), needs)
         )
-        if mode == "JAX":
-            runners[-1] = KtensorRunner(runners[-1].variant, _ktensor_theano(mode), "jax")
         runners.append(PyTensorRunner(Variant(f"pytensor[{mode}]", "native", "theano", mode), mode))
     runners.append(PyTensorRunner(Variant("pytensor-plain[CVM]", "native", "theano", "plain"), "CVM", trust_input=False))
     for jit, label in ((False, "graph"), (True, "xla")):

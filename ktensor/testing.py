@@ -393,30 +393,12 @@ def _weak_scalar_cases() -> list[OpCase]:
     )
     rows = [_row(f"weak {name}", fn, fn, DTYPES, "weak scalars", values=("small",)) for name, fn in exprs]
     rows += [
-        _row(
-            "weak t ** 2",
-            functools.partial(_right, operator.pow, 2),
-            functools.partial(_right, np.power, 2),
-            DTYPES,
-            "weak scalars",
-            values=("small",),
-        ),
-        _row(
-            "weak t.maximum(1)",
-            _method("maximum", 1),
-            functools.partial(_right, np.maximum, 1),
-            DTYPES,
-            "weak scalars",
-            values=("small",),
-        ),
-        _row(
-            "weak t.minimum(1.5)",
-            _method("minimum", 1.5),
-            functools.partial(_right, np.minimum, 1.5),
-            DTYPES,
-            "weak scalars",
-            values=("small",),
-        ),
+        _row(name, op, ref, DTYPES, "weak scalars", values=("small",))
+        for name, op, ref in (
+            ("weak t ** 2", functools.partial(_right, operator.pow, 2), functools.partial(_right, np.power, 2)),
+            ("weak t.maximum(1)", _method("maximum", 1), functools.partial(_right, np.maximum, 1)),
+            ("weak t.minimum(1.5)", _method("minimum", 1.5), functools.partial(_right, np.minimum, 1.5)),
+        )
     ]
     return rows
 

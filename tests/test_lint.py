@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -15,6 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def _tool(name: str) -> str:
     found = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
     if found is None:
+        if os.environ.get("CI"):  # CI installs the test extra: a missing tool is a failure there
+            pytest.fail(f"{name} is missing; the test extra installs it")
         pytest.skip(f"{name} is not installed (pip install -e '.[test]')")
     return found
 

@@ -839,10 +839,7 @@ class Backend(ABC):
         """``np.matmul``: 1-D operands are promoted and the added axis removed."""
         a, b = self._tensor(x, "matmul operand 1"), self._tensor(y, "matmul operand 2")
         shape = shapes.matmul(a.shape, b.shape)
-        out = dtypes.result_dtype("matmul", a.dtype, b.dtype)
-        work = "int64" if out == "bool" else out
-        na = self._cast_native(a.native, a.dtype, work)
-        nb = self._cast_native(b.native, b.dtype, work)
+        out, work, na, nb = self._product_operands(a, b)
         if a.ndim == 1:
             na = self.native_reshape(na, (1, -1))
         if b.ndim == 1:
@@ -851,6 +848,13 @@ class Backend(ABC):
         if a.ndim == 1 or b.ndim == 1:
             native = self.native_reshape(native, tuple(-1 if d is None else d for d in shape))
         return self._wrap(native, out, shape, self._placeholders(a, b))
+
+    def _product_operands(self, a: Tensor, b: Tensor) -> tuple[str, str, Native, Native]:
+        """NumPy's matmul dtype, the dtype to multiply in (bool sums of products need
+        an integer), and both operands cast to it."""
+        out = dtypes.result_dtype("matmul", a.dtype, b.dtype)
+        work = "int64" if out == "bool" else out
+        return out, work, self._cast_native(a.native, a.dtype, work), self._cast_native(b.native, b.dtype, work)
 
     def dot(self, x: Operand, y: Operand) -> Tensor:
         """``np.dot``: multiply for scalars, matmul up to 2-D, else a contraction of
@@ -862,10 +866,7 @@ class Backend(ABC):
             return self.matmul(a, b)
         axis_b = -2 if b.ndim >= 2 else -1
         shape = shapes.tensordot_check(a.shape, b.shape, -1, axis_b)
-        out = dtypes.result_dtype("matmul", a.dtype, b.dtype)
-        work = "int64" if out == "bool" else out
-        na = self._cast_native(a.native, a.dtype, work)
-        nb = self._cast_native(b.native, b.dtype, work)
+        out, work, na, nb = self._product_operands(a, b)
         native = self._kernel(
             "matmul", [na, nb], work, out,
             lambda p, q: self.native_tensordot(p, q, a.ndim - 1, b.ndim + axis_b),
