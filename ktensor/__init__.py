@@ -8,6 +8,8 @@ Examples:
     array([7., 7.], dtype=float32)
 """
 
+from ktensor._generated import functions as _functions
+from ktensor._generated.functions import *  # noqa: F403 - every declared operation's kt.* function
 from ktensor.backends import (
     available_backends,
     backend,
@@ -18,66 +20,13 @@ from ktensor.backends import (
 from ktensor.backends.base import Backend
 from ktensor.config import epsilon, floatx, set_epsilon, set_floatx
 from ktensor.function import EngineError, Function
-from ktensor.ops import (
-    abs,
-    all,
-    any,
-    arange,
-    argmax,
-    argmin,
-    as_tensor,
-    astype,
-    clip,
-    concatenate,
-    constant,
-    cos,
-    dot,
-    exp,
-    expand_dims,
-    eye,
-    flatten,
-    function,
-    gradients,
-    log,
-    log_softmax,
-    logsumexp,
-    matmul,
-    max,
-    maximum,
-    mean,
-    min,
-    minimum,
-    ones,
-    ones_like,
-    placeholder,
-    pow,
-    prod,
-    random_normal,
-    random_uniform,
-    relu,
-    reshape,
-    round,
-    sigmoid,
-    sign,
-    sin,
-    softmax,
-    sqrt,
-    square,
-    squeeze,
-    stack,
-    std,
-    sum,
-    tanh,
-    transpose,
-    var,
-    variable,
-    where,
-    zeros,
-    zeros_like,
-)
 from ktensor.tensor import Tensor
 
 __version__ = "0.1.0"
+
+# Importing the submodule ktensor.function binds the name to the module; kt.function
+# is the operation.
+function = _functions.function
 
 
 def __getattr__(name: str) -> object:
@@ -89,13 +38,18 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module 'ktensor' has no attribute {name!r}")
 
 __all__ = [
-    "Backend", "EngineError", "Function", "Tensor", "abs", "all", "any", "arange", "argmax",
-    "argmin", "as_tensor", "astype", "available_backends", "backend", "clip", "concatenate",
-    "constant", "cos", "dot", "epsilon", "exp", "expand_dims", "eye", "flatten", "floatx",
-    "function", "gradients", "log", "log_softmax", "logsumexp", "matmul", "max", "maximum", "mean", "min",
-    "minimum", "ones", "ones_like", "placeholder", "pow", "prod", "random_normal",
-    "random_uniform", "register_backend", "relu", "reshape", "round", "set_backend",
-    "set_epsilon", "set_floatx", "sigmoid", "sign", "sin", "softmax", "sqrt", "square",
-    "squeeze", "stack", "std", "sum", "tanh", "transpose", "use_backend", "var", "variable",
-    "where", "zeros", "zeros_like",
+    "Backend",
+    "EngineError",
+    "Function",
+    "Tensor",
+    "available_backends",
+    "backend",
+    "epsilon",
+    "floatx",
+    "register_backend",
+    "set_backend",
+    "set_epsilon",
+    "set_floatx",
+    "use_backend",
+    *_functions.__all__,
 ]

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
+import attrs
 import numpy as np
 
 #: The dtypes a tensor may have, on every backend.
@@ -54,61 +55,62 @@ def _logsumexp(x: np.ndarray, axis: Any = None) -> np.ndarray:
     return np.log(np.sum(np.exp(x), axis=axis))
 
 
-# The NumPy reference whose result dtype defines each ktensor operation.
-_REFERENCES: dict[str, Callable[..., Any]] = {
-    # elementwise, binary
-    "add": np.add,
-    "subtract": np.subtract,
-    "multiply": np.multiply,
-    "divide": np.true_divide,
-    "floor_divide": np.floor_divide,
-    "mod": np.remainder,
-    "power": np.power,
-    "maximum": np.maximum,
-    "minimum": np.minimum,
-    "equal": np.equal,
-    "not_equal": np.not_equal,
-    "less": np.less,
-    "less_equal": np.less_equal,
-    "greater": np.greater,
-    "greater_equal": np.greater_equal,
-    "bitwise_and": np.bitwise_and,
-    "bitwise_or": np.bitwise_or,
-    "bitwise_xor": np.bitwise_xor,
-    "matmul": np.matmul,
-    "where": lambda c, x, y: np.where(c, x, y),
-    # elementwise, unary
-    "negative": np.negative,
-    "positive": np.positive,
-    "abs": np.abs,
-    "sign": np.sign,
-    "sqrt": np.sqrt,
-    "square": np.square,
-    "exp": np.exp,
-    "log": np.log,
-    "sin": np.sin,
-    "cos": np.cos,
-    "tanh": np.tanh,
-    "sigmoid": np.exp,
-    "softmax": np.exp,
-    "round": np.round,
-    "floor": np.floor,
-    "invert": np.invert,
-    "logical_not": np.logical_not,
-    # reductions
-    "sum": np.sum,
-    "prod": np.prod,
-    "max": np.max,
-    "min": np.min,
-    "mean": np.mean,
-    "var": np.var,
-    "std": np.std,
-    "any": np.any,
-    "all": np.all,
-    "argmax": np.argmax,
-    "argmin": np.argmin,
-    "logsumexp": _logsumexp,
+class DtypeRule(Protocol):
+    """A dtype rule: the result dtype of an operation for its operands' dtype keys."""
+
+    def __call__(self, *keys: DtypeKey) -> str: ...
+
+
+@attrs.frozen
+class LikeNumpy:
+    """The dtype NumPy's ``reference`` gives on one-element samples of the operands.
+
+    Examples:
+        >>> like_numpy(np.exp)("int8")
+        'float16'
+    """
+
+    reference: Callable[..., Any]
+
+    def __call__(self, *keys: DtypeKey) -> str:
+        return _numpy_result(self.reference, keys)
+
+
+@attrs.frozen
+class Fixed:
+    """Always one dtype, whatever the operands (``argmax`` gives int64).
+
+    Examples:
+        >>> Fixed("int64")("float32")
+        'int64'
+    """
+
+    dtype: str
+
+    def __call__(self, *keys: DtypeKey) -> str:
+        return self.dtype
+
+
+def like_numpy(reference: Callable[..., Any]) -> LikeNumpy:
+    """The rule "as NumPy's ``reference`` does", for an operation NumPy has."""
+    return LikeNumpy(reference)
+
+
+#: "Float like a transcendental ufunc": int8 -> float16, int32 -> float64, floats kept.
+FLOATING = LikeNumpy(np.exp)
+
+# The rules of engine kernels and helpers that are not public operations; the
+# public operations register theirs from their declarations (ktensor.ops).
+_RULES: dict[str, DtypeRule] = {
+    "where": LikeNumpy(lambda c, x, y: np.where(c, x, y)),
+    "floor": LikeNumpy(np.floor),
+    "logical_not": LikeNumpy(np.logical_not),
 }
+
+
+def register_rule(operation: str, rule: DtypeRule) -> None:
+    """Make ``rule`` the answer of :func:`result_dtype` for ``operation``."""
+    _RULES[operation] = rule
 
 
 def dtype_name(dtype: Any, argument: str = "dtype") -> str:
@@ -157,9 +159,8 @@ def _describe(key: DtypeKey) -> str:
     return f"Python {key.__name__}" if isinstance(key, type) else key
 
 
-@functools.lru_cache(maxsize=4096)
 def result_dtype(operation: str, *keys: DtypeKey) -> str:
-    """The dtype NumPy 2 gives for ``operation`` on operands of these dtype keys.
+    """The dtype of ``operation``'s result on operands of these dtype keys.
 
     Args:
         operation: a ktensor operation name, e.g. ``"add"`` or ``"mean"``.
@@ -175,19 +176,28 @@ def result_dtype(operation: str, *keys: DtypeKey) -> str:
         >>> result_dtype("mean", "int32")
         'float64'
     """
-    reference = _REFERENCES[operation]
+    try:
+        rule = _RULES[operation]
+    except KeyError:
+        raise KeyError(f"ktensor: no dtype rule is declared for {operation!r}") from None
+    return rule(*keys)
+
+
+@functools.lru_cache(maxsize=4096)
+def _numpy_result(reference: Callable[..., Any], keys: tuple[DtypeKey, ...]) -> str:
     samples = [_sample(k) for k in keys]
     try:
         with np.errstate(all="ignore"):
             out = reference(*samples)
     except (TypeError, ValueError) as error:
         described = ", ".join(_describe(k) for k in keys)
+        name = getattr(reference, "__name__", "the operation")
         raise TypeError(
-            f"ktensor: {operation} is not defined for operands of dtype {described} "
+            f"ktensor: {name} is not defined for operands of dtype {described} "
             f"(NumPy refuses it too: {error})"
         ) from None
     name = np.asarray(out).dtype.name
-    return dtype_name(name, f"result of {operation}")
+    return dtype_name(name, "result")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -232,3 +242,51 @@ def is_integer(dtype: str) -> bool:
 def can_cast(from_dtype: Any, to_dtype: str) -> bool:
     """NumPy's ``same_kind`` rule, the one compiled functions and ``set_value`` apply."""
     return bool(np.can_cast(from_dtype, to_dtype, casting="same_kind"))
+
+
+#: NumPy computes float16 ufuncs and reductions in float32 and rounds the result.
+FLOAT16_WORK = "float32"
+
+
+def compute_dtype(dtype: str) -> str:
+    """The dtype an engine kernel runs in for ``dtype``: float16 in float32, as NumPy.
+
+    Examples:
+        >>> compute_dtype("float16"), compute_dtype("int8")
+        ('float32', 'int8')
+    """
+    return FLOAT16_WORK if dtype == "float16" else dtype
+
+
+def product_work_dtype(out: str) -> str:
+    """The dtype a matrix product of result ``out`` multiplies in: a sum of bool products
+    needs an integer (NumPy's bool matmul is an ``any`` of ``and``)."""
+    return "int64" if out == "bool" else out
+
+
+def comparison_dtype(work: str, weak_values: list[Any]) -> str:
+    """NumPy compares ints with Python ints of any size: widen when one does not fit.
+
+    Examples:
+        >>> comparison_dtype("int8", [300]), comparison_dtype("int8", [3])
+        ('int64', 'int8')
+    """
+    info = np.iinfo(work)
+    if all(type(v) is not int or info.min <= v <= info.max for v in weak_values):
+        return work
+    wide = np.iinfo("int64")
+    fits_int64 = work != "uint64" and all(type(v) is not int or wide.min <= v <= wide.max for v in weak_values)
+    return "int64" if fits_int64 else "float64"
+
+
+def signed_against_uint64(keys: tuple[DtypeKey, ...]) -> bool:
+    """A uint64 compared with a signed integer (or a Python int): NumPy compares exactly.
+
+    Examples:
+        >>> signed_against_uint64(("int8", "uint64")), signed_against_uint64(("uint8", "uint64"))
+        (True, False)
+    """
+    if len(keys) != 2 or "uint64" not in keys:
+        return False
+    other = keys[1] if keys[0] == "uint64" else keys[0]
+    return other is int or other in ("int8", "int16", "int32", "int64")

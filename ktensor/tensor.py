@@ -1,6 +1,10 @@
 """The backend-neutral ``Tensor``: a wrapped engine symbol whose every operator
 and method is one line that asks the backend that built it.
 
+The operators and the method form of every declared operation are generated into
+:class:`ktensor._generated.tensor_methods.TensorMethods`, which ``Tensor`` inherits;
+the few methods written here take NumPy's flexible arguments (``t.reshape(2, 3)``).
+
 Examples:
     >>> import ktensor as kt
     >>> x = kt.placeholder(shape=(2,), dtype="float32", name="x")
@@ -11,13 +15,13 @@ Examples:
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import attrs
 import numpy as np
 
 from ktensor import shapes
+from ktensor._generated.tensor_methods import TensorMethods
 
 if TYPE_CHECKING:
     from ktensor.backends.base import Backend
@@ -28,7 +32,7 @@ Axis = Any
 
 
 @attrs.define(eq=False, slots=True, repr=False)
-class Tensor:
+class Tensor(TensorMethods):
     """A symbolic tensor of one backend instance.
 
     Attributes:
@@ -53,41 +57,6 @@ class Tensor:
 
     __array_ufunc__ = None  # ndarray (op) tensor must reach our reflected operator
     __hash__ = object.__hash__  # tensors hash by identity; == builds a tensor
-
-    if TYPE_CHECKING:  # the operators are installed from the tables below; typed here
-        # (comparisons return tensors, hence the ignores on __eq__/__ne__)
-        def __add__(self, other: Operand) -> Tensor: ...
-        def __radd__(self, other: Operand) -> Tensor: ...
-        def __sub__(self, other: Operand) -> Tensor: ...
-        def __rsub__(self, other: Operand) -> Tensor: ...
-        def __mul__(self, other: Operand) -> Tensor: ...
-        def __rmul__(self, other: Operand) -> Tensor: ...
-        def __truediv__(self, other: Operand) -> Tensor: ...
-        def __rtruediv__(self, other: Operand) -> Tensor: ...
-        def __floordiv__(self, other: Operand) -> Tensor: ...
-        def __rfloordiv__(self, other: Operand) -> Tensor: ...
-        def __mod__(self, other: Operand) -> Tensor: ...
-        def __rmod__(self, other: Operand) -> Tensor: ...
-        def __pow__(self, other: Operand) -> Tensor: ...
-        def __rpow__(self, other: Operand) -> Tensor: ...
-        def __matmul__(self, other: Operand) -> Tensor: ...
-        def __rmatmul__(self, other: Operand) -> Tensor: ...
-        def __and__(self, other: Operand) -> Tensor: ...
-        def __rand__(self, other: Operand) -> Tensor: ...
-        def __or__(self, other: Operand) -> Tensor: ...
-        def __ror__(self, other: Operand) -> Tensor: ...
-        def __xor__(self, other: Operand) -> Tensor: ...
-        def __rxor__(self, other: Operand) -> Tensor: ...
-        def __eq__(self, other: Operand) -> Tensor: ...  # type: ignore[override]
-        def __ne__(self, other: Operand) -> Tensor: ...  # type: ignore[override]
-        def __lt__(self, other: Operand) -> Tensor: ...
-        def __le__(self, other: Operand) -> Tensor: ...
-        def __gt__(self, other: Operand) -> Tensor: ...
-        def __ge__(self, other: Operand) -> Tensor: ...
-        def __neg__(self) -> Tensor: ...
-        def __pos__(self) -> Tensor: ...
-        def __abs__(self) -> Tensor: ...
-        def __invert__(self) -> Tensor: ...
 
     # -- attributes ---------------------------------------------------------
     @property
@@ -132,144 +101,9 @@ class Tensor:
         value = self.eval()
         return value if dtype is None else value.astype(dtype)
 
-    # -- evaluation and variables ------------------------------------------
-    def eval(self, feed: dict[Tensor, Any] | None = None) -> np.ndarray:
-        """Compute the value; ``feed`` maps placeholders to arrays."""
-        return self.backend.eval(self, feed)
-
-    def get_value(self) -> np.ndarray:
-        """The current value of a variable."""
-        return self.backend.get_value(self)
-
-    def set_value(self, value: Any) -> None:
-        """Assign a new value to a variable (same shape, ``same_kind`` castable)."""
-        self.backend.set_value(self, value)
-
     # -- indexing -------------------------------------------------------------
     def __getitem__(self, key: Any) -> Tensor:
         return self.backend.getitem(self, key)
-
-    # -- math -------------------------------------------------------------------
-    def abs(self) -> Tensor:
-        """Elementwise absolute value."""
-        return self.backend.abs(self)
-
-    def sign(self) -> Tensor:
-        """Elementwise sign (-1, 0, 1)."""
-        return self.backend.sign(self)
-
-    def sqrt(self) -> Tensor:
-        """Elementwise square root."""
-        return self.backend.sqrt(self)
-
-    def square(self) -> Tensor:
-        """Elementwise square."""
-        return self.backend.square(self)
-
-    def exp(self) -> Tensor:
-        """Elementwise exponential."""
-        return self.backend.exp(self)
-
-    def log(self) -> Tensor:
-        """Elementwise natural logarithm."""
-        return self.backend.log(self)
-
-    def sin(self) -> Tensor:
-        """Elementwise sine."""
-        return self.backend.sin(self)
-
-    def cos(self) -> Tensor:
-        """Elementwise cosine."""
-        return self.backend.cos(self)
-
-    def tanh(self) -> Tensor:
-        """Elementwise hyperbolic tangent."""
-        return self.backend.tanh(self)
-
-    def sigmoid(self) -> Tensor:
-        """Elementwise logistic sigmoid ``1 / (1 + exp(-x))``."""
-        return self.backend.sigmoid(self)
-
-    def relu(self) -> Tensor:
-        """Elementwise ``maximum(x, 0)``."""
-        return self.backend.relu(self)
-
-    def softmax(self, axis: int = -1) -> Tensor:
-        """Softmax along ``axis``."""
-        return self.backend.softmax(self, axis=axis)
-
-    def log_softmax(self, axis: int = -1) -> Tensor:
-        """Log of the softmax along ``axis``, computed without underflow."""
-        return self.backend.log_softmax(self, axis=axis)
-
-    def round(self) -> Tensor:
-        """Round half to even, as ``np.round``."""
-        return self.backend.round(self)
-
-    def clip(self, min: Operand, max: Operand) -> Tensor:
-        """Limit values to ``[min, max]``."""
-        return self.backend.clip(self, min, max)
-
-    def maximum(self, other: Operand) -> Tensor:
-        """Elementwise maximum."""
-        return self.backend.maximum(self, other)
-
-    def minimum(self, other: Operand) -> Tensor:
-        """Elementwise minimum."""
-        return self.backend.minimum(self, other)
-
-    def pow(self, exponent: Operand) -> Tensor:
-        """Elementwise power, the same as ``self ** exponent``."""
-        return self.backend.power(self, exponent)
-
-    # -- reductions -------------------------------------------------------------
-    def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """Sum over ``axis`` (None: all)."""
-        return self.backend.sum(self, axis=axis, keepdims=keepdims)
-
-    def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """Arithmetic mean over ``axis``."""
-        return self.backend.mean(self, axis=axis, keepdims=keepdims)
-
-    def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """Maximum over ``axis``."""
-        return self.backend.max(self, axis=axis, keepdims=keepdims)
-
-    def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """Minimum over ``axis``."""
-        return self.backend.min(self, axis=axis, keepdims=keepdims)
-
-    def prod(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """Product over ``axis``."""
-        return self.backend.prod(self, axis=axis, keepdims=keepdims)
-
-    def std(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """Population standard deviation over ``axis``."""
-        return self.backend.std(self, axis=axis, keepdims=keepdims)
-
-    def var(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """Population variance over ``axis``."""
-        return self.backend.var(self, axis=axis, keepdims=keepdims)
-
-    def any(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """True where any element over ``axis`` is nonzero."""
-        return self.backend.any(self, axis=axis, keepdims=keepdims)
-
-    def all(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """True where every element over ``axis`` is nonzero."""
-        return self.backend.all(self, axis=axis, keepdims=keepdims)
-
-    def logsumexp(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """``log(sum(exp(x)))`` over ``axis``, computed stably."""
-        return self.backend.logsumexp(self, axis=axis, keepdims=keepdims)
-
-    def argmax(self, axis: int = -1) -> Tensor:
-        """Index of the maximum along ``axis`` (int64)."""
-        return self.backend.argmax(self, axis=axis)
-
-    def argmin(self, axis: int = -1) -> Tensor:
-        """Index of the minimum along ``axis`` (int64)."""
-        return self.backend.argmin(self, axis=axis)
 
     # -- shape --------------------------------------------------------------------
     def reshape(self, *shape: Any) -> Tensor:
@@ -285,34 +119,10 @@ class Tensor:
         order = axes[0] if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))) else axes
         return self.backend.transpose(self, order or None)
 
-    def flatten(self) -> Tensor:
-        """A 1-D tensor of every element."""
-        return self.backend.flatten(self)
 
-    def expand_dims(self, axis: int) -> Tensor:
-        """Insert a dimension of size 1 at ``axis``."""
-        return self.backend.expand_dims(self, axis)
-
-    def squeeze(self, axis: Axis = None) -> Tensor:
-        """Remove dimensions of size 1 (all statically known ones, or ``axis``)."""
-        return self.backend.squeeze(self, axis)
-
-    def astype(self, dtype: Any) -> Tensor:
-        """The tensor cast to ``dtype``."""
-        return self.backend.astype(self, dtype)
-
-    # -- linear algebra -------------------------------------------------------------
-    def dot(self, other: Operand) -> Tensor:
-        """``np.dot`` of this tensor and ``other``."""
-        return self.backend.dot(self, other)
-
-    def matmul(self, other: Operand) -> Tensor:
-        """``np.matmul`` of this tensor and ``other``, as ``self @ other``."""
-        return self.backend.matmul(self, other)
-
-
-# One table drives every operator dunder and its reflected twin:
-# dunder stem -> Backend method; reflected forms swap the operands.
+# One table drives every operator dunder and its reflected twin (generated into
+# TensorMethods by ktensor._codegen): dunder stem -> Backend method; reflected forms
+# swap the operands.
 BINARY_OPERATORS: dict[str, str] = {
     "add": "add",
     "sub": "subtract",
@@ -340,42 +150,3 @@ UNARY_OPERATORS: dict[str, str] = {
     "abs": "abs",
     "invert": "invert",
 }
-
-
-def _forward(method: str) -> Callable[[Tensor, Operand], Tensor]:
-    def operator(self: Tensor, other: Operand) -> Tensor:
-        return getattr(self.backend, method)(self, other)
-
-    return operator
-
-
-def _reflected(method: str) -> Callable[[Tensor, Operand], Tensor]:
-    def operator(self: Tensor, other: Operand) -> Tensor:
-        return getattr(self.backend, method)(other, self)
-
-    return operator
-
-
-def _unary(method: str) -> Callable[[Tensor], Tensor]:
-    def operator(self: Tensor) -> Tensor:
-        return getattr(self.backend, method)(self)
-
-    return operator
-
-
-def _install_operators() -> None:
-    tables: list[tuple[dict[str, str], Callable[[str], Callable[..., Tensor]], str]] = [
-        (BINARY_OPERATORS, _forward, "__{}__"),
-        (BINARY_OPERATORS, _reflected, "__r{}__"),
-        (COMPARISON_OPERATORS, _forward, "__{}__"),
-        (UNARY_OPERATORS, _unary, "__{}__"),
-    ]
-    for table, factory, pattern in tables:
-        for stem, method in table.items():
-            function = factory(method)
-            function.__name__ = function.__qualname__ = pattern.format(stem)
-            function.__doc__ = f"Carried out by ``Backend.{method}``."
-            setattr(Tensor, pattern.format(stem), function)
-
-
-_install_operators()

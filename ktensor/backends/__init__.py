@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from ktensor import config
 from ktensor.backends.base import Backend
+from ktensor.tensor import Tensor
 
 if TYPE_CHECKING:
     from ktensor.backends.tensorflow import TensorFlowBackend
@@ -33,10 +34,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Backend",
+    "BackendArg",
     "TensorFlowBackend",
     "TheanoBackend",
     "available_backends",
     "backend",
+    "backend_for",
     "register_backend",
     "set_backend",
     "use_backend",
@@ -223,3 +226,31 @@ def available_backends() -> list[str]:
         names.append("pytensor")
     _load_entry_points()
     return sorted(set(names) | set(_factories))
+
+
+#: What a ``backend=`` argument accepts: a registered name, an instance, or None.
+BackendArg = str | Backend | None
+
+
+def backend_for(*values: Any, backend_arg: BackendArg = None) -> Backend:
+    """The backend an operation's ``kt.*`` function runs on.
+
+    An explicit ``backend_arg`` first, else the backend of the first tensor among
+    ``values`` (looking one level into lists and tuples), else the backend in force.
+
+    Examples:
+        >>> import ktensor as kt
+        >>> t = kt.constant([1.0], backend="tensorflow")
+        >>> backend_for([2.0], [t]).name
+        'tensorflow'
+    """
+    if backend_arg is not None:
+        return resolve(backend_arg)
+    for value in values:
+        if isinstance(value, Tensor):
+            return value.backend
+        if isinstance(value, (list, tuple)):
+            for item in value:
+                if isinstance(item, Tensor):
+                    return item.backend
+    return backend()

@@ -1,0 +1,1 @@
+"""Files generated from the operation declarations by ``python -m ktensor._codegen``; do not edit."""

@@ -1,0 +1,1 @@
+"""Neural-network operations, by family: ``activations`` (more to come: losses, convolution, pooling, recurrence)."""
