@@ -15,8 +15,8 @@ A backend has two layers:
 Examples:
     >>> import ktensor as kt
     >>> from ktensor.backends.core import Core
-    >>> sorted(Core.__abstractmethods__)[:3]
-    ['native_argreduce', 'native_assert', 'native_cast']
+    >>> "native_elementwise" in Core.__abstractmethods__
+    True
 """
 
 from __future__ import annotations
@@ -129,7 +129,9 @@ class Core(_Operations, metaclass=ABCMeta):
     def native_random(
         self, distribution: str, shape: tuple[int, ...], a: float, b: float, dtype: str, seed: int
     ) -> Native:
-        """``"uniform"`` on ``[a, b)`` or ``"normal"`` (mean ``a``, stddev ``b``), a new draw each run."""
+        """A new draw each run: ``"uniform"`` on ``[a, b)``, ``"normal"`` (mean ``a``, stddev ``b``),
+        ``"truncated_normal"`` (the same, redrawn beyond 2 stddev) or ``"binomial"`` (1 with
+        probability ``a``, else 0)."""
 
     @abstractmethod
     def native_cast(self, x: Native, dtype: str) -> Native:
@@ -201,6 +203,54 @@ class Core(_Operations, metaclass=ABCMeta):
     def native_assert(self, x: Native, condition: Native, message: str) -> Native:
         """``x``, computed only after checking at run time that the scalar bool
         ``condition`` holds; otherwise the run fails with ``message``."""
+
+    @abstractmethod
+    def native_cumulative(self, op: str, x: Native, axis: int) -> Native:
+        """Inclusive cumulative ``"sum"`` or ``"prod"`` along ``axis`` (``np.cumsum``), with gradients."""
+
+    @abstractmethod
+    def native_sort(self, x: Native, axis: int) -> Native:
+        """``x`` sorted ascending along ``axis``, NaN last (``np.sort``)."""
+
+    @abstractmethod
+    def native_argsort(self, x: Native, axis: int) -> Native:
+        """int64 indices that sort ``x`` along ``axis``, stable, NaN last."""
+
+    @abstractmethod
+    def native_top_k(self, x: Native, k: int) -> tuple[Native, Native]:
+        """The ``k`` largest entries along the last axis, largest first, and their int64
+        indices (the lower index first on ties)."""
+
+    @abstractmethod
+    def native_linalg(self, op: str, *xs: Native) -> Native | tuple[Native, ...]:
+        """``inv det solve cholesky svd qr eigh`` on the last two axes, batched over the
+        leading ones, as ``np.linalg`` (``svd`` reduced: ``(u, s, vh)``; ``qr``: ``(q, r)``;
+        ``eigh``: ``(w, v)``); float32/float64 operands; with gradients."""
+
+    @abstractmethod
+    def native_cond(self, condition: Native, then_fn: Callable[[], Native], else_fn: Callable[[], Native]) -> Native:
+        """``then_fn()`` where the scalar bool ``condition`` holds, else ``else_fn()``;
+        only the branch taken runs."""
+
+    @abstractmethod
+    def native_scan(
+        self,
+        step: Callable[[list[Native], list[Native]], tuple[Sequence[Native], Sequence[Native]]],
+        sequences: list[Native],
+        initial: list[Native],
+        reverse: bool,
+    ) -> tuple[list[Native], list[Native]]:
+        """Run ``step(items, states) -> (outputs, new_states)`` over axis 0 of every
+        sequence (from the end if ``reverse``): the outputs stacked along a new axis 0
+        in the order the steps ran, and the final states; gradients through time."""
+
+    @abstractmethod
+    def native_stop_gradient(self, x: Native) -> Native:
+        """``x``, with no gradient flowing through it."""
+
+    @abstractmethod
+    def native_print(self, x: Native, message: str) -> Native:
+        """``x``; each run that computes it prints ``message`` and the value to stdout."""
 
     @abstractmethod
     def native_gradients(self, loss: Native, wrt: Sequence[Native]) -> list[Native | None]:
@@ -329,6 +379,8 @@ class Core(_Operations, metaclass=ABCMeta):
         kernel = spec.for_dtype(work)
         if kernel == "identity":
             native = natives[0]
+        elif kernel in ("false", "true"):  # isnan/isinf/isfinite of integers and bools
+            native = self.native_full_like(natives[0], np.asarray(kernel == "true"))
         elif kernel == "unsigned_sign":  # 0 or 1; a signed kernel would see 2**63 as negative
             zero = self.native_constant(np.zeros((), work))
             native = self.native_cast(self.native_elementwise("not_equal", natives[0], zero), work)

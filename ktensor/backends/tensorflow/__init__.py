@@ -30,7 +30,7 @@ import itertools
 import os
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import attrs
@@ -48,6 +48,8 @@ with engine_stderr_silenced(not _USER_CHOSE_VERBOSITY):
     import tensorflow as tf
 if not _USER_CHOSE_VERBOSITY:
     tf.get_logger().setLevel("ERROR")
+
+from ktensor.backends.tensorflow import kernels  # noqa: E402 - imports TensorFlow, after the quiet import above
 
 _ELEMENTWISE: dict[str, Any] = {
     "add": tf.math.add,
@@ -85,6 +87,25 @@ _ELEMENTWISE: dict[str, Any] = {
     "sigmoid": tf.math.sigmoid,
     "round": tf.math.round,  # half to even, as NumPy
     "floor": tf.math.floor,
+    "ceil": tf.math.ceil,
+    "trunc": kernels.trunc,
+    "tan": tf.math.tan,
+    "arcsin": tf.math.asin,
+    "arccos": tf.math.acos,
+    "arctan": tf.math.atan,
+    "arctan2": tf.math.atan2,
+    "sinh": tf.math.sinh,
+    "cosh": tf.math.cosh,
+    "arcsinh": tf.math.asinh,
+    "arccosh": tf.math.acosh,
+    "arctanh": tf.math.atanh,
+    "log1p": tf.math.log1p,
+    "expm1": tf.math.expm1,
+    "log2": kernels.log2,
+    "log10": kernels.log10,
+    "isnan": tf.math.is_nan,
+    "isinf": tf.math.is_inf,
+    "erf": kernels.erf,
 }
 _REDUCE: dict[str, Any] = {
     "sum": tf.math.reduce_sum,
@@ -210,6 +231,8 @@ class TensorFlowBackend(Backend):
         self, distribution: str, shape: tuple[int, ...], a: float, b: float, dtype: str, seed: int
     ) -> Native:
         with self.graph.as_default():
+            if distribution not in ("uniform", "normal"):
+                return kernels.random(distribution, shape, a, b, dtype, seed)
             if distribution == "uniform":
                 return tf.random.uniform(shape, a, b, dtype=dtype, seed=seed)
             return tf.random.normal(shape, a, b, dtype=dtype, seed=seed)
@@ -298,6 +321,49 @@ class TensorFlowBackend(Backend):
     def native_assert(self, x: Native, condition: Native, message: str) -> Native:
         with self.graph.as_default(), tf.control_dependencies([tf.debugging.Assert(condition, [message])]):
             return tf.identity(x)
+
+    # -- scans, sorting, linear algebra, control flow ---------------------------------
+    def native_cumulative(self, op: str, x: Native, axis: int) -> Native:
+        with self.graph.as_default():
+            return kernels.cumulative(op, x, axis)
+
+    def native_sort(self, x: Native, axis: int) -> Native:
+        with self.graph.as_default():
+            return kernels.sort(x, axis)
+
+    def native_argsort(self, x: Native, axis: int) -> Native:
+        with self.graph.as_default():
+            return kernels.argsort(x, axis)
+
+    def native_top_k(self, x: Native, k: int) -> tuple[Native, Native]:
+        with self.graph.as_default():
+            return kernels.top_k(x, k)
+
+    def native_linalg(self, op: str, *xs: Native) -> Native | tuple[Native, ...]:
+        with self.graph.as_default():
+            return kernels.linalg(op, *xs)
+
+    def native_cond(self, condition: Native, then_fn: Callable[[], Native], else_fn: Callable[[], Native]) -> Native:
+        with self.graph.as_default():
+            return kernels.cond(condition, then_fn, else_fn)
+
+    def native_scan(
+        self,
+        step: Callable[[list[Native], list[Native]], tuple[Sequence[Native], Sequence[Native]]],
+        sequences: list[Native],
+        initial: list[Native],
+        reverse: bool,
+    ) -> tuple[list[Native], list[Native]]:
+        with self.graph.as_default():
+            return kernels.scan(step, sequences, initial, reverse)
+
+    def native_stop_gradient(self, x: Native) -> Native:
+        with self.graph.as_default():
+            return kernels.stop_gradient(x)
+
+    def native_print(self, x: Native, message: str) -> Native:
+        with self.graph.as_default():
+            return kernels.print_tensor(x, message)
 
     # -- gradients and execution ---------------------------------------------------
     def native_gradients(self, loss: Native, wrt: Sequence[Native]) -> list[Native | None]:

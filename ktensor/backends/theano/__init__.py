@@ -38,7 +38,7 @@ import operator
 import os
 import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -52,6 +52,7 @@ if logging.getLogger("pytensor.tensor.blas_headers").level == logging.NOTSET:
     logging.getLogger("pytensor.tensor.blas_headers").setLevel(logging.ERROR)
 
 from ktensor.backends.base import Backend, CompiledCall, Native
+from ktensor.backends.theano import kernels
 from ktensor.shapes import Shape
 
 DEFAULT_MODE = "CVM"
@@ -92,6 +93,25 @@ _ELEMENTWISE: dict[str, Any] = {
     "sigmoid": pt.sigmoid,
     "round": pt.round_half_to_even,
     "floor": pt.floor,
+    "ceil": pt.ceil,
+    "trunc": pt.trunc,
+    "tan": pt.tan,
+    "arcsin": pt.arcsin,
+    "arccos": pt.arccos,
+    "arctan": pt.arctan,
+    "arctan2": pt.arctan2,
+    "sinh": pt.sinh,
+    "cosh": pt.cosh,
+    "arcsinh": pt.arcsinh,
+    "arccosh": pt.arccosh,
+    "arctanh": pt.arctanh,
+    "log1p": pt.log1p,
+    "expm1": pt.expm1,
+    "log2": pt.log2,
+    "log10": pt.log10,
+    "isnan": pt.isnan,
+    "isinf": pt.isinf,
+    "erf": kernels.erf,
 }
 _REDUCE: dict[str, Any] = {
     "sum": pt.sum,
@@ -188,6 +208,8 @@ class TheanoBackend(Backend):
     def native_random(
         self, distribution: str, shape: tuple[int, ...], a: float, b: float, dtype: str, seed: int
     ) -> Native:
+        if distribution not in ("uniform", "normal"):
+            return kernels.random(distribution, shape, a, b, dtype, seed)
         rng = pytensor.shared(np.random.default_rng(seed))
         next_rng, draw = getattr(pt.random, distribution)(
             a, b, size=shape, rng=rng, dtype=dtype, return_next_rng=True
@@ -281,6 +303,41 @@ class TheanoBackend(Backend):
 
     def native_assert(self, x: Native, condition: Native, message: str) -> Native:
         return Assert(message)(x, condition)
+
+    # -- scans, sorting, linear algebra, control flow ---------------------------------
+    def native_cumulative(self, op: str, x: Native, axis: int) -> Native:
+        return kernels.cumulative(op, x, axis)
+
+    def native_sort(self, x: Native, axis: int) -> Native:
+        return kernels.sort(x, axis)
+
+    def native_argsort(self, x: Native, axis: int) -> Native:
+        return kernels.argsort(x, axis)
+
+    def native_top_k(self, x: Native, k: int) -> tuple[Native, Native]:
+        return kernels.top_k(x, k)
+
+    def native_linalg(self, op: str, *xs: Native) -> Native | tuple[Native, ...]:
+        return kernels.linalg(op, *xs)
+
+    def native_cond(self, condition: Native, then_fn: Callable[[], Native], else_fn: Callable[[], Native]) -> Native:
+        return kernels.cond(condition, then_fn, else_fn)
+
+    def native_scan(
+        self,
+        step: Callable[[list[Native], list[Native]], tuple[Sequence[Native], Sequence[Native]]],
+        sequences: list[Native],
+        initial: list[Native],
+        reverse: bool,
+    ) -> tuple[list[Native], list[Native]]:
+        # The loop body compiles in its own mode unless told: use the backend's.
+        return kernels.scan(step, sequences, initial, reverse, mode=self._compile_mode)
+
+    def native_stop_gradient(self, x: Native) -> Native:
+        return kernels.stop_gradient(x)
+
+    def native_print(self, x: Native, message: str) -> Native:
+        return kernels.print_tensor(x, message)
 
     # -- gradients and execution ---------------------------------------------------
     def native_gradients(self, loss: Native, wrt: Sequence[Native]) -> list[Native | None]:
