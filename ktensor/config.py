@@ -36,6 +36,7 @@ import json
 import math
 import os
 import pathlib
+import stat
 import tempfile
 import threading
 import warnings
@@ -315,12 +316,15 @@ def _read(path: pathlib.Path) -> tuple[Any, list[str]]:
         )
         return _NO_DATA, problems
     try:
-        raw = path.read_bytes()
+        raw = _read_regular_file(path)
     except FileNotFoundError:
         _write_default(path)
         return _NO_DATA, problems
     except IsADirectoryError:
         problems.append("it is a directory, not a file")
+        return _NO_DATA, problems
+    except _NotRegular as exc:
+        problems.append(str(exc))
         return _NO_DATA, problems
     except OSError as exc:
         problems.append(f"it cannot be read ({exc.strerror or exc})")
@@ -329,9 +333,38 @@ def _read(path: pathlib.Path) -> tuple[Any, list[str]]:
         return json.loads(raw.decode("utf-8")), problems
     except UnicodeDecodeError as exc:
         problems.append(f"it is not UTF-8 text ({exc})")
+    except RecursionError:
+        problems.append("it nests JSON arrays or objects too deeply to decode")
     except ValueError as exc:  # json.JSONDecodeError, or a constant such as NaN
         problems.append(f"it is not valid JSON ({exc})")
     return _NO_DATA, problems
+
+
+#: A configuration file is a few hundred bytes; past this size it is not one.
+MAX_CONFIG_BYTES = 1 << 20
+
+
+class _NotRegular(OSError):
+    """The configuration path is not a regular file of a sensible size."""
+
+
+def _read_regular_file(path: pathlib.Path) -> bytes:
+    """The bytes of ``path``, read only if it is a regular file of at most
+    ``MAX_CONFIG_BYTES``; never blocks (a FIFO or a device is refused, not opened)."""
+    info = path.stat()  # follows symlinks: what matters is what would be read
+    if stat.S_ISDIR(info.st_mode):
+        raise IsADirectoryError(str(path))
+    if not stat.S_ISREG(info.st_mode):
+        raise _NotRegular("it is not a regular file (a pipe, socket or device), so it is not read")
+    if info.st_size > MAX_CONFIG_BYTES:
+        raise _NotRegular(f"it is {info.st_size} bytes, more than a configuration file's {MAX_CONFIG_BYTES}")
+    # O_NONBLOCK: if the path was swapped for a FIFO after the stat, open does not wait.
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as handle:
+        raw = handle.read(MAX_CONFIG_BYTES + 1)
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise _NotRegular(f"it is more than a configuration file's {MAX_CONFIG_BYTES} bytes")
+    return raw
 
 
 def _is_non_directory(directory: pathlib.Path) -> bool:

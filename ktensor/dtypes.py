@@ -290,3 +290,36 @@ def signed_against_uint64(keys: tuple[DtypeKey, ...]) -> bool:
         return False
     other = keys[1] if keys[0] == "uint64" else keys[0]
     return other is int or other in ("int8", "int16", "int32", "int64")
+
+
+def cast_value(array: np.ndarray, dtype: str, argument: str) -> np.ndarray:
+    """``array`` as ``dtype``, refusing integer results that would wrap around.
+
+    The one rule for every place where a Python or NumPy value becomes a tensor's or a
+    variable's value (``constant``, ``variable``, ``set_value``, ``arange``, the arguments
+    of a compiled function): NumPy 2 refuses ``np.array(300, dtype="int8")``, so an
+    integer or float value outside an integer dtype's range (or NaN, or an infinity) is
+    an ``OverflowError`` naming ``argument``, never silently wrapped data.
+
+    Examples:
+        >>> cast_value(np.array([1, 2]), "int8", "value")
+        array([1, 2], dtype=int8)
+        >>> cast_value(np.array([300]), "int8", "value")
+        Traceback (most recent call last):
+        ...
+        OverflowError: ktensor: value expects dtype int8 (-128 to 127); received values from 300 to 300, which would wrap around
+    """
+    target = np.dtype(dtype)
+    if array.dtype == target:
+        return array
+    if target.kind in "iu" and array.dtype.kind in "iuf" and array.size:
+        if array.dtype.kind == "f" and not np.isfinite(array).all():
+            raise OverflowError(f"ktensor: {argument} expects dtype {dtype}; received NaN or an infinity, which no integer holds")
+        info = np.iinfo(target)
+        low, high = array.min(), array.max()
+        if low < info.min or high > info.max:
+            raise OverflowError(
+                f"ktensor: {argument} expects dtype {dtype} ({info.min} to {info.max}); "
+                f"received values from {low} to {high}, which would wrap around"
+            )
+    return array.astype(target)

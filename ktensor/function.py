@@ -115,19 +115,26 @@ class Function:
         return cls(backend, label, checks, single, call)
 
     def __call__(self, *arrays: Any) -> Any:
-        """Run the function on ``arrays`` (one per input placeholder)."""
+        """Run the function on ``arrays`` (one per input placeholder).
+
+        Keras 2's calling form, one list holding an array per input (``f([a, b])``), is
+        taken too, wherever reading the list as the first array would be an error.
+        """
         if len(arrays) != len(self._inputs):
-            raise TypeError(
-                f"ktensor: {self.name} takes {len(self._inputs)} argument(s) "
-                f"({', '.join(i.label for i in self._inputs)}); received {len(arrays)}"
-            )
+            if len(arrays) == 1 and isinstance(arrays[0], (list, tuple)) and len(arrays[0]) == len(self._inputs):
+                arrays = tuple(arrays[0])
+            else:
+                raise TypeError(
+                    f"ktensor: {self.name} takes {len(self._inputs)} argument(s) "
+                    f"({', '.join(i.label for i in self._inputs)}); received {len(arrays)}"
+                )
         # The common case (an ndarray of the exact dtype and, when fully known, the
         # exact shape) costs three comparisons per argument and no copy; anything
         # else goes through _checked, which casts, or raises naming the placeholder.
         values: Sequence[Any] = arrays
         for value, dtype, shape in zip(arrays, self._dtypes, self._shapes):
             if type(value) is not np.ndarray or value.dtype is not dtype or value.shape != shape:
-                values = [_checked(spec, value) for spec, value in zip(self._inputs, arrays)]
+                values = self._converted(arrays)
                 break
         try:
             results = self._call(values)
@@ -141,6 +148,22 @@ class Function:
             first = results[0]
             return first if type(first) is np.ndarray else np.asarray(first)
         return [r if type(r) is np.ndarray else np.asarray(r) for r in results]
+
+
+    def _converted(self, arrays: Sequence[Any]) -> list[np.ndarray]:
+        """Each argument checked and cast; ``f([a])`` read as Keras 2's calling form when
+        reading ``[a]`` as the one array fails."""
+        try:
+            return [_checked(spec, value) for spec, value in zip(self._inputs, arrays)]
+        except (TypeError, ValueError):
+            keras_form = len(arrays) == 1 and isinstance(arrays[0], (list, tuple)) and len(arrays[0]) == 1
+            if not keras_form:
+                raise
+            try:
+                return [_checked(self._inputs[0], arrays[0][0])]
+            except (TypeError, ValueError):
+                pass
+            raise
 
 
 def _check_updates(backend: Backend, updates: Any, label: str) -> list[tuple[Tensor, Tensor]]:
@@ -185,17 +208,7 @@ def _checked(spec: _Input, value: Any) -> np.ndarray:
                 f"ktensor: {spec.label} expects dtype {spec.dtype}; received an array of dtype "
                 f"{array.dtype}, which does not cast to it under the same_kind rule"
             )
-        if array.dtype.kind in "iu" and spec.numpy_dtype.kind in "iu" and array.size:
-            # same_kind allows int64 -> int8, but a value that does not fit would wrap
-            # silently: refuse it, as NumPy 2 refuses an out-of-range Python int.
-            info = np.iinfo(spec.numpy_dtype)
-            low, high = array.min(), array.max()
-            if low < info.min or high > info.max:
-                raise OverflowError(
-                    f"ktensor: {spec.label} expects dtype {spec.dtype} ({info.min} to {info.max}); "
-                    f"received values from {low} to {high}, which would wrap around"
-                )
-        array = array.astype(spec.numpy_dtype)
+        array = dtypes.cast_value(array, spec.dtype, spec.label)
     shape = array.shape
     if len(shape) != len(spec.shape) or any(
         want is not None and want != got for want, got in zip(spec.shape, shape)

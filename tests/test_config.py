@@ -624,3 +624,34 @@ def test_floatx_is_process_wide(restore_config: None) -> None:
     thread.start()
     thread.join()
     assert seen == ["float64"]
+
+
+# -- files that are not configuration files never break (or hang) the import ---------
+def test_deeply_nested_json_gives_a_warning(tmp_path: Path) -> None:
+    write_config(tmp_path, "[" * 100_000 + "]" * 100_000)
+    result = run_ktensor(tmp_path, "result['floatx'] = kt.floatx()")
+    assert result["floatx"] == "float32"
+    assert any("too deeply" in w for w in config_warnings(result))
+
+
+def test_a_fifo_is_not_read(tmp_path: Path) -> None:
+    tmp_path.mkdir(exist_ok=True)
+    os.mkfifo(tmp_path / "ktensor.json")
+    result = run_ktensor(tmp_path, "result['floatx'] = kt.floatx()")  # would hang if opened
+    assert result["floatx"] == "float32"
+    assert any("not a regular file" in w for w in config_warnings(result))
+
+
+def test_a_link_to_an_endless_device_is_not_read(tmp_path: Path) -> None:
+    tmp_path.mkdir(exist_ok=True)
+    (tmp_path / "ktensor.json").symlink_to("/dev/zero")
+    result = run_ktensor(tmp_path, "result['floatx'] = kt.floatx()")
+    assert result["floatx"] == "float32"
+    assert any("not a regular file" in w for w in config_warnings(result))
+
+
+def test_a_huge_file_is_not_read(tmp_path: Path) -> None:
+    write_config(tmp_path, '{"floatx": "float64"}' + " " * (2 << 20))
+    result = run_ktensor(tmp_path, "result['floatx'] = kt.floatx()")
+    assert result["floatx"] == "float32"
+    assert any("bytes" in w for w in config_warnings(result))

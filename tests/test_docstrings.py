@@ -4,41 +4,26 @@ from __future__ import annotations
 
 import doctest
 import importlib
+import pkgutil
 
 import numpy as np
 import pytest
 
 import ktensor as kt
 
-MODULES = [
-    "ktensor",
-    "ktensor.tensor",
-    "ktensor.dtypes",
-    "ktensor.shapes",
-    "ktensor.function",
-    "ktensor.indexing",
-    "ktensor.config",
-    "ktensor.ops",
-    "ktensor.ops.declare",
-    "ktensor.ops.references",
-    "ktensor.ops.math",
-    "ktensor.ops.logic",
-    "ktensor.ops.reductions",
-    "ktensor.ops.shape",
-    "ktensor.ops.linalg",
-    "ktensor.ops.creation",
-    "ktensor.ops.variables",
-    "ktensor.ops.autodiff",
-    "ktensor.ops.nn.activations",
-    "ktensor._codegen",
-    "ktensor.testing",
-    "ktensor.backends",
-    "ktensor.backends.core",
-    "ktensor.backends.base",
-    "ktensor.backends.theano",
-    "ktensor.backends.tensorflow",
-    "benchmarks.workloads",
-]
+
+def _modules() -> list[str]:
+    """Every module of ktensor (the generated forms repeat their declarations' examples),
+    and the benchmark workloads."""
+    import ktensor
+
+    names = ["ktensor"] + [
+        m.name for m in pkgutil.walk_packages(ktensor.__path__, "ktensor.") if not m.name.startswith("ktensor._generated")
+    ]
+    return [*names, "benchmarks.workloads"]
+
+
+MODULES = _modules()
 
 
 @pytest.mark.parametrize("name", MODULES)

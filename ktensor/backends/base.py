@@ -37,12 +37,15 @@ from __future__ import annotations
 
 from ktensor.backends.core import CompiledCall, Core, Native
 from ktensor.ops.autodiff import AutodiffOps
+from ktensor.ops.control import ControlOps
 from ktensor.ops.creation import CreationOps
+from ktensor.ops.gathering import GatherOps
 from ktensor.ops.linalg import LinalgOps
 from ktensor.ops.logic import LogicOps
 from ktensor.ops.math import MathOps
 from ktensor.ops.nn.activations import ActivationOps
 from ktensor.ops.reductions import ReductionOps
+from ktensor.ops.scans import ScanOps
 from ktensor.ops.shape import ShapeOps
 from ktensor.ops.variables import VariableOps
 
@@ -52,11 +55,14 @@ __all__ = ["Backend", "CompiledCall", "Core", "Native"]
 class Backend(
     ActivationOps,
     AutodiffOps,
+    ControlOps,
     VariableOps,
     CreationOps,
+    GatherOps,
     LinalgOps,
     ShapeOps,
     ReductionOps,
+    ScanOps,
     LogicOps,
     MathOps,
 ):

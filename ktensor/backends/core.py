@@ -425,7 +425,25 @@ class Core(_Operations, metaclass=ABCMeta):
         remainder = self.native_elementwise("mod", x, y)
         quotient = self.native_elementwise("divide", self.native_elementwise("subtract", x, remainder), y)
         rounded = self.native_elementwise("round", quotient)
-        return self.native_where(is_zero, self.native_elementwise("divide", x, y), rounded)
+        result = self.native_where(is_zero, self.native_elementwise("divide", x, y), rounded)
+        # By an infinite divisor NumPy divides a finite x to 0 or -1 (signed zero for 0):
+        # the formula above gives (x - inf) / inf, NaN.
+        inf = self.native_constant(np.asarray(np.inf, work))
+        finite_x = self.native_elementwise("less", self.native_elementwise("abs", x), inf)
+        infinite_y = self.native_elementwise("equal", self.native_elementwise("abs", y), inf)
+        opposite = self.native_elementwise(
+            "not_equal", self.native_elementwise("less", x, zero), self.native_elementwise("less", y, zero)
+        )
+        x_zero = self.native_elementwise("equal", x, zero)
+        by_infinity = self.native_where(
+            x_zero,
+            self.native_elementwise("divide", x, y),
+            self.native_where(opposite, self.native_constant(np.asarray(-1, work)), zero),
+        )
+        result = self.native_where(self.native_elementwise("logical_and", finite_x, infinite_y), by_infinity, result)
+        # A zero quotient carries the sign of x / y, as NumPy's copysign(0, x / y).
+        signed_zero = self.native_elementwise("multiply", self.native_elementwise("divide", x, y), zero)
+        return self.native_where(self.native_elementwise("equal", result, zero), signed_zero, result)
 
     def _reduction(self, op: str, x: Operand, axis: Axis, keepdims: bool) -> Tensor:
         """Run the declared reduction kernel ``op`` over ``axis``."""
@@ -546,17 +564,17 @@ class Core(_Operations, metaclass=ABCMeta):
             return config.floatx()
         return dtypes.dtype_name(array.dtype, argument)
 
-    def _filled(self, shape: Sequence[int], value: float, dtype: Any) -> Tensor:
+    def _filled(self, shape: Sequence[int], value: float, dtype: Any, name: str | None = None) -> Tensor:
         dt = dtypes.dtype_name(dtype, "dtype") if dtype is not None else config.floatx()
-        return self._constant_tensor(np.full(_concrete_shape(shape), value, dtype=dt))
+        return self._constant_tensor(np.full(_concrete_shape(shape), value, dtype=dt), name)
 
-    def _filled_like(self, x: Operand, value: int, dtype: Any) -> Tensor:
+    def _filled_like(self, x: Operand, value: int, dtype: Any, name: str | None = None) -> Tensor:
         t = self._tensor(x, "like argument")
         dt = dtypes.dtype_name(dtype) if dtype is not None else t.dtype
         if None not in t.shape:
-            return self._constant_tensor(np.full(tuple(d or 0 for d in t.shape), value, dtype=dt))
+            return self._constant_tensor(np.full(tuple(d or 0 for d in t.shape), value, dtype=dt), name)
         native = self.native_full_like(t.native, np.full((), value, dtype=dt))
-        return self._wrap(native, dt, t.shape, t.placeholders)
+        return self._wrap(native, dt, t.shape, t.placeholders, name=name)
 
     def _random(self, distribution: str, shape: Sequence[int], a: float, b: float, dtype: Any, seed: int | None) -> Tensor:
         dt = dtypes.dtype_name(dtype) if dtype is not None else config.floatx()

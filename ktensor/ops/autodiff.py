@@ -17,7 +17,7 @@ import numpy as np
 
 from ktensor import dtypes
 from ktensor.backends.core import Core
-from ktensor.ops.declare import operation
+from ktensor.ops.declare import KitCase, operation
 from ktensor.tensor import Operand, Tensor
 
 if TYPE_CHECKING:
@@ -109,3 +109,80 @@ class AutodiffOps(Core):
         if entry is None or any(a is not b for a, b in zip(entry[0], inputs)):
             entry = cache[key] = (tuple(inputs), self.function(inputs, x, name="eval"))
         return entry[1](*[feed[p] for p in inputs])
+
+    @operation(
+        reference=np.array,
+        kit=(KitCase(dtypes=("bool", "int8", "float32", "float64")),),
+    )
+    def stop_gradient(self, variables: Any) -> Any:
+        """``variables`` unchanged, with no gradient flowing through; a list of tensors
+        gives a list.
+
+        Examples:
+            >>> w = kt.variable([1.0, 2.0])
+            >>> [g] = kt.gradients((w * kt.stop_gradient(w)).sum(), [w])
+            >>> g.eval()
+            array([1., 2.], dtype=float32)
+        """
+        if isinstance(variables, (list, tuple)) and any(isinstance(v, Tensor) for v in variables):
+            return [self.stop_gradient(v) for v in variables]
+        t = self._tensor(variables, "stop_gradient argument")
+        return self._wrap(self.native_stop_gradient(t.native), t.dtype, t.shape, t.placeholders)
+
+    @operation(method=False, kit_exempt="checked against analytic Jacobians in tests/test_ops_graph.py")
+    def jacobian(self, y: Operand, x: Tensor) -> Tensor:
+        """``dy/dx``, of shape ``y.shape + x.shape``: one gradient per element of ``y``.
+
+        ``y`` needs a known shape (it is differentiated element by element, fine for
+        small ``y``) and ``x``'s shape must be known unless ``y`` is at most 1-D.
+
+        Examples:
+            >>> x = kt.variable([1.0, 2.0])
+            >>> kt.jacobian(x * x, x).eval()
+            array([[2., 0.],
+                   [0., 4.]], dtype=float32)
+        """
+        target = self._tensor(y, "jacobian y")
+        source = self._tensor(x, "jacobian x")
+        for argument, t in (("y", target), ("x", source)):
+            if not dtypes.is_float(t.dtype):
+                raise TypeError(f"ktensor: jacobian: {argument} must be floating; received dtype {t.dtype}")
+        if None in target.shape:
+            raise ValueError(
+                f"ktensor: jacobian needs y of known shape; received {target.label}"
+            )
+        if target.ndim == 0:
+            return self.gradients(target, [source])[0]
+        if None in source.shape and target.ndim > 1:
+            raise ValueError(
+                f"ktensor: jacobian of a {target.ndim}-D y needs x of known shape; received {source.label}"
+            )
+        n = int(np.prod([d or 0 for d in target.shape]))
+        if n == 0:
+            return self.zeros(tuple(int(d or 0) for d in (*target.shape, *source.shape)), dtype=source.dtype)
+        flat = self.reshape(target, (-1,))
+        rows = [self.gradients(self.getitem(flat, i), [source])[0] for i in range(n)]
+        stacked = self.stack(rows)
+        if target.ndim == 1:
+            return stacked
+        return self.reshape(stacked, tuple(int(d or 0) for d in (*target.shape, *source.shape)))
+
+    @operation(method=False, kit_exempt="checked against analytic Hessians in tests/test_ops_graph.py")
+    def hessian(self, y: Operand, x: Tensor) -> Tensor:
+        """The second derivatives of the scalar ``y``: ``jacobian(gradient of y, x)``, of
+        shape ``x.shape + x.shape`` (``x`` of known shape).
+
+        Examples:
+            >>> x = kt.variable([1.0, 2.0])
+            >>> kt.hessian((x * x * x).sum(), x).eval()
+            array([[ 6.,  0.],
+                   [ 0., 12.]], dtype=float32)
+        """
+        target = self._tensor(y, "hessian y")
+        if target.ndim != 0:
+            raise ValueError(f"ktensor: hessian needs a scalar y; received shape {target.shape}")
+        source = self._tensor(x, "hessian x")
+        if None in source.shape:
+            raise ValueError(f"ktensor: hessian needs x of known shape; received {source.label}")
+        [grad] = self.gradients(target, [source])
+        return self.jacobian(grad, source)

@@ -41,14 +41,16 @@ class KitCase:
     """One conformance-kit case of an operation, tried as ``t.op(...)`` and ``kt.op(t, ...)``.
 
     Attributes:
+        leading: Positional arguments before the tensor operands (``kt.map_fn(fn, t)``,
+            ``kt.einsum("ij->ji", t)``); a case with any has the function form only.
         args: Extra positional arguments after the tensor operands.
         kwargs: Extra keyword arguments.
         dtypes: Operand dtype combinations; a plain name means that dtype for every operand.
         shapes: The shape of each tensor operand.
         values: The kind of values of each operand (see ``ktensor.testing.OpCase``);
             one string for every operand.
-        reference: The NumPy reference, called with the operand arrays and then
-            ``*args, **kwargs``; defaults to the operation's own reference.
+        reference: The NumPy reference, called as ``ref(*leading, *arrays, *args,
+            **kwargs)``; defaults to the operation's own reference.
         forms: Which forms to build: ``"method"`` (``t.op(...)``), ``"function"``
             (``kt.op(t, ...)``).
         group: The kit group (cases of a group compile into one function).
@@ -59,6 +61,7 @@ class KitCase:
 
     args: tuple[Any, ...] = ()
     kwargs: Mapping[str, Any] = attrs.field(factory=dict)
+    leading: tuple[Any, ...] = ()
     dtypes: tuple[str | tuple[str, ...], ...] = ALL_DTYPES
     shapes: tuple[tuple[int, ...], ...] = ((2, 3),)
     values: str | tuple[str, ...] = "any"

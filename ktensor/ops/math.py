@@ -13,6 +13,9 @@ Examples:
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import numpy as np
 
 from ktensor import dtypes
@@ -24,6 +27,24 @@ from ktensor.tensor import Operand, Tensor
 _SIGNED_AND_FLOAT = ("int8", "int16", "int32", "int64", "float16", "float32", "float64")
 _NUMERIC = dtypes.SUPPORTED_DTYPES[1:]
 _BINARY = ((2, 3), (2, 3))
+#: The kit's dtypes of the float-valued functions: integers go to NumPy's float.
+_TO_FLOAT = ("bool", "int8", "int32", "uint8", "float16", "float32", "float64")
+_SMALL_TO_FLOAT = ("int8", "int32", "float16", "float32", "float64")
+_ROUNDING = ("bool", "int8", "uint32", "float16", "float32", "float64")
+_PREDICATE = ("bool", "int32", "uint8", "float16", "float32", "float64")
+
+
+_ERF_INTEGER_DTYPE = "float64"
+_vectorized_erf = np.vectorize(math.erf, otypes=[np.float64])
+
+
+def _erf(x: Any) -> np.ndarray:
+    """``scipy.special.erf`` without SciPy: floats keep their dtype (float16 too),
+    bools and integers give float64 (SciPy's only integer loop is ``d->d``)."""
+    a = np.asarray(x)
+    out = a.dtype.name if a.dtype.kind == "f" else _ERF_INTEGER_DTYPE
+    with np.errstate(all="ignore"):
+        return np.asarray(_vectorized_erf(a.astype(np.float64)), dtype=out)
 
 
 class MathOps(Core):
@@ -224,6 +245,303 @@ class MathOps(Core):
         """
         return self._elementwise("round", x)
 
+    # -- trigonometric, hyperbolic, exponential and logarithmic functions ---------------
+    @elementwise(np.tan, kit_dtypes=_SMALL_TO_FLOAT, grad=True)
+    def tan(self, x: Operand) -> Tensor:
+        """Elementwise tangent.
+
+        Examples:
+            >>> kt.tan([0.0]).eval()
+            array([0.])
+        """
+        return self._elementwise("tan", x)
+
+    @elementwise(np.arcsin, values="open unit", kit_dtypes=_TO_FLOAT)
+    def arcsin(self, x: Operand) -> Tensor:
+        """Elementwise inverse sine (NaN outside ``[-1, 1]``).
+
+        Examples:
+            >>> kt.arcsin([0.0, 1.0]).eval()
+            array([0.        , 1.57079633])
+        """
+        return self._elementwise("arcsin", x)
+
+    @elementwise(np.arccos, values="open unit", kit_dtypes=_TO_FLOAT)
+    def arccos(self, x: Operand) -> Tensor:
+        """Elementwise inverse cosine (NaN outside ``[-1, 1]``).
+
+        Examples:
+            >>> kt.arccos([1.0]).eval()
+            array([0.])
+        """
+        return self._elementwise("arccos", x)
+
+    @elementwise(np.arctan, kit_dtypes=_TO_FLOAT, grad=True)
+    def arctan(self, x: Operand) -> Tensor:
+        """Elementwise inverse tangent.
+
+        Examples:
+            >>> kt.arctan([0.0]).eval()
+            array([0.])
+        """
+        return self._elementwise("arctan", x)
+
+    @elementwise(
+        np.arctan2,
+        kit=(
+            KitCase(shapes=_BINARY, dtypes=_SMALL_TO_FLOAT, grad=True),
+            KitCase(args=(-1.5,), dtypes=("int8", "float16", "float32")),
+        ),
+    )
+    def arctan2(self, y: Operand, x: Operand) -> Tensor:
+        """Elementwise angle of the point ``(x, y)``: ``arctan(y / x)`` in the right quadrant.
+
+        Examples:
+            >>> kt.arctan2([1.0, -1.0], [0.0, 0.0]).eval()
+            array([ 1.57079633, -1.57079633])
+        """
+        return self._elementwise("arctan2", y, x)
+
+    @elementwise(np.sinh, kit_dtypes=_SMALL_TO_FLOAT, grad=True)
+    def sinh(self, x: Operand) -> Tensor:
+        """Elementwise hyperbolic sine.
+
+        Examples:
+            >>> kt.sinh([0.0]).eval()
+            array([0.])
+        """
+        return self._elementwise("sinh", x)
+
+    @elementwise(np.cosh, kit_dtypes=_SMALL_TO_FLOAT, grad=True)
+    def cosh(self, x: Operand) -> Tensor:
+        """Elementwise hyperbolic cosine.
+
+        Examples:
+            >>> kt.cosh([0.0]).eval()
+            array([1.])
+        """
+        return self._elementwise("cosh", x)
+
+    @elementwise(np.arcsinh, kit_dtypes=_SMALL_TO_FLOAT, grad=True)
+    def arcsinh(self, x: Operand) -> Tensor:
+        """Elementwise inverse hyperbolic sine.
+
+        Examples:
+            >>> kt.arcsinh([0.0]).eval()
+            array([0.])
+        """
+        return self._elementwise("arcsinh", x)
+
+    @elementwise(np.arccosh, values="positive", kit_dtypes=_TO_FLOAT, grad=True)
+    def arccosh(self, x: Operand) -> Tensor:
+        """Elementwise inverse hyperbolic cosine (NaN below 1).
+
+        Examples:
+            >>> kt.arccosh([1.0]).eval()
+            array([0.])
+        """
+        return self._elementwise("arccosh", x)
+
+    @elementwise(np.arctanh, values="open unit", kit_dtypes=_TO_FLOAT)
+    def arctanh(self, x: Operand) -> Tensor:
+        """Elementwise inverse hyperbolic tangent (±inf at ±1, NaN beyond).
+
+        Examples:
+            >>> kt.arctanh([0.0]).eval()
+            array([0.])
+        """
+        return self._elementwise("arctanh", x)
+
+    @elementwise(np.log1p, values="positive", kit_dtypes=_TO_FLOAT, grad=True)
+    def log1p(self, x: Operand) -> Tensor:
+        """Elementwise ``log(1 + x)``, accurate for small ``x``.
+
+        Examples:
+            >>> kt.log1p([0.0]).eval()
+            array([0.])
+        """
+        return self._elementwise("log1p", x)
+
+    @elementwise(np.expm1, kit_dtypes=_SMALL_TO_FLOAT, grad=True)
+    def expm1(self, x: Operand) -> Tensor:
+        """Elementwise ``exp(x) - 1``, accurate for small ``x``.
+
+        Examples:
+            >>> kt.expm1([0.0]).eval()
+            array([0.])
+        """
+        return self._elementwise("expm1", x)
+
+    @elementwise(np.log2, values="positive", kit_dtypes=_TO_FLOAT, grad=True)
+    def log2(self, x: Operand) -> Tensor:
+        """Elementwise base-2 logarithm.
+
+        Examples:
+            >>> kt.log2([8.0]).eval()
+            array([3.])
+        """
+        return self._elementwise("log2", x)
+
+    @elementwise(np.log10, values="positive", kit_dtypes=_TO_FLOAT, grad=True)
+    def log10(self, x: Operand) -> Tensor:
+        """Elementwise base-10 logarithm.
+
+        Examples:
+            >>> kt.log10([100.0]).eval()
+            array([2.])
+        """
+        return self._elementwise("log10", x)
+
+    @elementwise(_erf, kit_dtypes=_TO_FLOAT, grad=True)
+    def erf(self, x: Operand) -> Tensor:
+        """Elementwise error function, as ``scipy.special.erf``.
+
+        A float tensor keeps its dtype (float16 too, computed in float32); bools and
+        integers give float64, as SciPy's ``erf`` (NumPy has none).
+
+        Examples:
+            >>> kt.erf([0.0, 10.0]).eval()
+            array([0., 1.])
+        """
+        return self._elementwise("erf", x)
+
+    # -- rounding -----------------------------------------------------------------------
+    @elementwise(np.floor, on_integer="identity", on_bool="identity", kit_dtypes=_ROUNDING)
+    def floor(self, x: Operand) -> Tensor:
+        """Elementwise floor; integers and bools are kept as they are (NumPy 2).
+
+        Examples:
+            >>> kt.floor([-1.5, 1.5]).eval()
+            array([-2.,  1.])
+        """
+        return self._elementwise("floor", x)
+
+    @elementwise(np.ceil, on_integer="identity", on_bool="identity", kit_dtypes=_ROUNDING)
+    def ceil(self, x: Operand) -> Tensor:
+        """Elementwise ceiling; integers and bools are kept as they are (NumPy 2).
+
+        Examples:
+            >>> kt.ceil([-1.5, 1.5]).eval()
+            array([-1.,  2.])
+        """
+        return self._elementwise("ceil", x)
+
+    @elementwise(np.trunc, on_integer="identity", on_bool="identity", kit_dtypes=_ROUNDING)
+    def trunc(self, x: Operand) -> Tensor:
+        """Elementwise rounding toward zero; integers and bools are kept as they are (NumPy 2).
+
+        Examples:
+            >>> kt.trunc([-1.5, 1.5]).eval()
+            array([-1.,  1.])
+        """
+        return self._elementwise("trunc", x)
+
+    @operation(
+        dtype=dtypes.like_numpy(np.reciprocal),
+        reference=np.reciprocal,
+        kit=(
+            KitCase(dtypes=("bool", "int8", "int32", "int64", "uint8", "float16", "float32", "float64"), grad=True),
+        ),
+    )
+    def reciprocal(self, x: Operand) -> Tensor:
+        """Elementwise ``1 / x`` in ``x``'s dtype, as ``np.reciprocal``.
+
+        For integers this is NumPy's truncating reciprocal: ``x`` itself at ±1 and 0
+        elsewhere, except at 0, which gives what NumPy's integer loop gives on this
+        machine (on x86-64 the smallest int32/int64, 0 for the others). Bools give int8.
+
+        Examples:
+            >>> kt.reciprocal([2.0, -4.0]).eval()
+            array([ 0.5 , -0.25])
+            >>> kt.reciprocal([1, -1, 2]).eval()
+            array([ 1, -1,  0])
+        """
+        t = self._tensor(x, "reciprocal argument")
+        out = dtypes.result_dtype("reciprocal", t.dtype)
+        t = self.astype(t, out)
+        if dtypes.is_float(out):
+            return self.divide(1.0, t)
+        with np.errstate(all="ignore"):
+            at_zero = np.reciprocal(np.zeros((), out))
+        unit = self.equal(t, 1)
+        if not out.startswith("uint"):
+            unit = self.logical_or(unit, self.equal(t, -1))
+        zero = self._constant_tensor(np.zeros((), out))
+        truncated = self.where(unit, t, zero)
+        if not at_zero:
+            return truncated
+        return self.where(self.equal(t, 0), self._constant_tensor(at_zero), truncated)
+
+    # -- predicates -----------------------------------------------------------------
+    @elementwise(np.isnan, comparison=True, on_integer="false", on_bool="false", kit_dtypes=_PREDICATE,
+                 values="extreme")
+    def isnan(self, x: Operand) -> Tensor:
+        """Elementwise test for NaN (bool; always False for integers and bools).
+
+        Examples:
+            >>> kt.isnan([1.0, float("nan")]).eval()
+            array([False,  True])
+        """
+        return self._elementwise("isnan", x)
+
+    @elementwise(np.isinf, comparison=True, on_integer="false", on_bool="false", kit_dtypes=_PREDICATE,
+                 values="extreme")
+    def isinf(self, x: Operand) -> Tensor:
+        """Elementwise test for ±inf (bool; always False for integers and bools).
+
+        Examples:
+            >>> kt.isinf([1.0, float("-inf")]).eval()
+            array([False,  True])
+        """
+        return self._elementwise("isinf", x)
+
+    @operation(
+        dtype=dtypes.like_numpy(np.isfinite),
+        reference=np.isfinite,
+        kit=(KitCase(dtypes=_PREDICATE, values="extreme"),),
+    )
+    def isfinite(self, x: Operand) -> Tensor:
+        """Elementwise test for a finite value: neither NaN nor ±inf (bool).
+
+        Examples:
+            >>> kt.isfinite([1.0, float("inf"), float("nan")]).eval()
+            array([ True, False, False])
+        """
+        return self.logical_not(self.logical_or(self.isnan(x), self.isinf(x)))
+
+    @operation(
+        dtype=dtypes.like_numpy(np.logaddexp),
+        reference=np.logaddexp,
+        kit=(
+            KitCase(shapes=_BINARY, dtypes=_SMALL_TO_FLOAT, grad=True),
+            KitCase(shapes=_BINARY, dtypes=("float32", "float64"), values="extreme",
+                    label="kt.logaddexp(t, u) at nan, inf, -inf, -0.0, max, tiny", forms=("function",)),
+            KitCase(args=(0.5,), dtypes=("int8", "float16", "float32")),
+        ),
+    )
+    def logaddexp(self, x: Operand, y: Operand) -> Tensor:
+        """Elementwise ``log(exp(x) + exp(y))`` without overflow, as ``np.logaddexp``.
+
+        Computed as ``maximum(x, y) + log1p(exp(-|x - y|))``; equal operands (infinities
+        included) give ``x + log(2)``, so ``logaddexp(-inf, -inf)`` is ``-inf``.
+
+        Examples:
+            >>> kt.logaddexp([0.0, -float("inf")], [0.0, -float("inf")]).eval()
+            array([0.69314718,       -inf])
+        """
+        ox, oy = self._operand(x, "logaddexp x"), self._operand(y, "logaddexp y")
+        out = dtypes.result_dtype("logaddexp", ox.key, oy.key)
+        work = dtypes.compute_dtype(out)
+        a, b = (
+            self.astype(o.tensor, work)
+            if o.tensor is not None
+            else self._constant_tensor(dtypes.weak_scalar_array(o.weak, work, o.argument))
+            for o in (ox, oy)
+        )
+        gap = self.where(self.equal(a, b), 0.0, self.subtract(a, b))
+        total = self.add(self.maximum(a, b), self.log1p(self.exp(self.negative(self.abs(gap)))))
+        return self.astype(total, out)
+
     # -- compositions -------------------------------------------------------------------
     @operation(dtype=dtypes.like_numpy(np.square), reference=np.square, kit=(KitCase(grad=True),))
     def square(self, x: Operand) -> Tensor:
@@ -240,24 +558,28 @@ class MathOps(Core):
         reference=np.clip,
         kit=(KitCase(args=(-1, 2)), KitCase(args=(0.5, 2.5))),
     )
-    def clip(self, x: Operand, min: Operand, max: Operand) -> Tensor:
-        """Limit ``x`` to ``[min, max]``: ``minimum(maximum(x, min), max)``.
+    def clip(self, x: Operand, min_value: Operand, max_value: Operand) -> Tensor:
+        """Limit ``x`` to ``[min_value, max_value]``: ``minimum(maximum(x, min_value), max_value)``.
 
-        Python int bounds outside an integer tensor's range are clamped to it, as
-        ``np.clip`` accepts them.
+        Keras 2's argument names; either bound may be None (not both). Python int
+        bounds outside an integer tensor's range are clamped to it, as ``np.clip``
+        accepts them.
 
         Examples:
             >>> kt.clip([-2, 0, 5], -1, 1).eval()
             array([-1,  0,  1])
         """
         t = self._tensor(x, "clip argument")
-        if min is None and max is None:
-            raise ValueError("ktensor: clip needs at least one of min and max (both are None)")
+        low_bound, high_bound = min_value, max_value
+        if low_bound is None and high_bound is None:
+            raise ValueError("ktensor: clip needs at least one of min_value and max_value (both are None)")
         if dtypes.is_integer(t.dtype):
             info = np.iinfo(t.dtype)
-            min, max = (int(np.clip(b, info.min, info.max)) if type(b) is int else b for b in (min, max))
-        low = t if min is None else self.maximum(t, min)
-        return low if max is None else self.minimum(low, max)
+            low_bound, high_bound = (
+                int(np.clip(b, info.min, info.max)) if type(b) is int else b for b in (low_bound, high_bound)
+            )
+        low = t if low_bound is None else self.maximum(t, low_bound)
+        return low if high_bound is None else self.minimum(low, high_bound)
 
     @elementwise(
         np.maximum,

@@ -140,3 +140,21 @@ def _call_reference(ref: Callable[..., Any], args: tuple[Any, ...], kwargs: dict
 def _reference_with(ref: Callable[..., Any], *args: Any, **kwargs: Any) -> Callable[..., Any]:
     """``ref(*arrays, *args, **kwargs)``."""
     return functools.partial(_call_reference, ref, args, kwargs)
+
+
+def _call_leading(fn: Callable[..., Any], leading: tuple[Any, ...], *rest: Any) -> Any:
+    return fn(*leading, *rest)
+
+
+def _with_leading(fn: Callable[..., Any], leading: tuple[Any, ...]) -> Callable[..., Any]:
+    """``fn(*leading, *rest)``: arguments that come before the tensors."""
+    return functools.partial(_call_leading, fn, leading) if leading else fn
+
+
+def _module_leading(name: str, leading: tuple[Any, ...], *args: Any, **kwargs: Any) -> Callable[..., Any]:
+    """``kt.<name>(*leading, *tensors, *args, **kwargs)``."""
+    return _with_leading(functools.partial(_call_leading_module, name, args, kwargs), leading)
+
+
+def _call_leading_module(name: str, args: tuple[Any, ...], kwargs: dict[str, Any], *values: Any) -> Any:
+    return getattr(kt, name)(*values, *args, **kwargs)

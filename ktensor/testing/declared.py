@@ -16,7 +16,7 @@ import numpy as np
 
 import ktensor as kt
 from ktensor.ops.declare import OPS, KitCase, OpSpec
-from ktensor.testing.cases import OpCase, _method, _module, _reference_with
+from ktensor.testing.cases import OpCase, _method, _module_leading, _reference_with, _with_leading
 
 _OPERAND_NAMES = ("t", "u", "v", "w")
 #: Finite differences: the step, and the tolerance of their agreement with the gradient.
@@ -29,7 +29,8 @@ def _render(spec: OpSpec, case: KitCase, form: str) -> str:
     extra = [repr(a) for a in case.args] + [f"{k}={v!r}" for k, v in case.kwargs.items()]
     if form == "method":
         return f"{tensors[0]}.{spec.method}({', '.join(tensors[1:] + extra)})"
-    return f"kt.{spec.name}({', '.join(tensors + extra)})"
+    leading = [getattr(a, "__name__", None) or repr(a) for a in case.leading]
+    return f"kt.{spec.name}({', '.join(leading + tensors + extra)})"
 
 
 def _combos(case: KitCase) -> tuple[tuple[str, ...], ...]:
@@ -72,16 +73,16 @@ def _rows(spec: OpSpec, case: KitCase) -> list[OpCase]:
     reference = case.reference or spec.reference
     if reference is None:
         raise ValueError(f"ktensor: kit case of {spec.name!r} has no NumPy reference")
-    ref = _reference_with(reference, *case.args, **dict(case.kwargs))
+    ref = _with_leading(_reference_with(reference, *case.args, **dict(case.kwargs)), case.leading)
     group = case.group or f"{spec.family} {spec.name}"
     rows = []
     for form in case.forms:
         if form == "method":
-            if spec.method is None:
+            if spec.method is None or case.leading:
                 continue
             build = _method(spec.method, *case.args, **dict(case.kwargs))
         else:
-            build = _module(spec.name, *case.args, **dict(case.kwargs))
+            build = _module_leading(spec.name, case.leading, *case.args, **dict(case.kwargs))
         label = case.label or _render(spec, case, form)
         rows.append(OpCase(label, build, ref, _combos(case), case.shapes, _values(case), group))
         if case.grad and form == "function":

@@ -56,6 +56,8 @@ def _sample(dtype: np.dtype[Any], shape: tuple[int, ...], kind: str, rng: np.ran
         values = (
             rng.integers(-6, 7, size) / 2 if dtype.kind == "f" else rng.integers(-4 if signed else 0, 5, size)
         )
+    elif kind == "open unit":  # inside (-1, 1) for floats (arcsin, arctanh); -1, 0, 1 for integers
+        values = rng.integers(-3, 4, size) / 4 if dtype.kind == "f" else rng.integers(-1 if signed else 0, 2, size)
     else:  # "any"
         values = (
             rng.integers(-12, 13, size) / 4

@@ -26,6 +26,7 @@ Examples:
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import re
@@ -184,6 +185,18 @@ class TensorFlowBackend(Backend):
     def options(self) -> dict[str, Any]:
         return {"jit_compile": self.jit_compile} if self.jit_compile else {}
 
+    def _building(self) -> contextlib.AbstractContextManager[Any]:
+        """Build in this backend's graph, or in a function graph nested in it: a loop
+        body (``tf.while_loop``, ``tf.cond``) is traced into a graph of its own, and the
+        operations of the user's step function must land there, next to its inputs."""
+        current = tf.compat.v1.get_default_graph()
+        graph = current
+        while graph is not None:
+            if graph is self.graph:
+                return contextlib.nullcontext()
+            graph = getattr(graph, "outer_graph", None)
+        return self.graph.as_default()
+
     def describe_engine_error(self, error: Exception) -> str:
         # TensorFlow leads with "Graph execution error:" and a node's stack; the
         # kernel's own words sit on the line before the "[[{{node ...}}]]" marker.
@@ -202,15 +215,15 @@ class TensorFlowBackend(Backend):
         return tuple(x.shape.as_list())
 
     def native_constant(self, value: np.ndarray) -> Native:
-        with self.graph.as_default():
+        with self._building():
             return tf.constant(value, dtype=value.dtype)
 
     def native_placeholder(self, shape: Shape, dtype: str, name: str | None) -> Native:
-        with self.graph.as_default():
+        with self._building():
             return tf.compat.v1.placeholder(dtype, shape=shape, name=_op_name(name))
 
     def native_variable(self, value: np.ndarray, name: str | None) -> tuple[Native, Any]:
-        with self.graph.as_default():
+        with self._building():
             variable = tf.Variable(value, name=_op_name(name))
             read = variable.read_value()
         self.session.run(variable.initializer)
@@ -222,7 +235,7 @@ class TensorFlowBackend(Backend):
     def native_set_value(self, handle: Any, value: np.ndarray) -> None:
         with self._build_lock:
             if handle.assign_op is None:
-                with self.graph.as_default():
+                with self._building():
                     handle.assign_input = tf.compat.v1.placeholder(handle.variable.dtype, handle.variable.shape)
                     handle.assign_op = handle.variable.assign(handle.assign_input, read_value=False)
         self.session.run(handle.assign_op, {handle.assign_input: value})
@@ -230,7 +243,7 @@ class TensorFlowBackend(Backend):
     def native_random(
         self, distribution: str, shape: tuple[int, ...], a: float, b: float, dtype: str, seed: int
     ) -> Native:
-        with self.graph.as_default():
+        with self._building():
             if distribution not in ("uniform", "normal"):
                 return kernels.random(distribution, shape, a, b, dtype, seed)
             if distribution == "uniform":
@@ -239,19 +252,19 @@ class TensorFlowBackend(Backend):
 
     # -- math -----------------------------------------------------------------
     def native_cast(self, x: Native, dtype: str) -> Native:
-        with self.graph.as_default():
+        with self._building():
             return tf.cast(x, dtype)
 
     def native_elementwise(self, op: str, *xs: Native) -> Native:
-        with self.graph.as_default():
+        with self._building():
             return _ELEMENTWISE[op](*xs)
 
     def native_reduce(self, op: str, x: Native, axes: tuple[int, ...], keepdims: bool) -> Native:
-        with self.graph.as_default():
+        with self._building():
             return _REDUCE[op](x, axis=list(axes), keepdims=keepdims)
 
     def native_argreduce(self, op: str, x: Native, axis: int) -> Native:
-        with self.graph.as_default():
+        with self._building():
             reduce = tf.math.argmax if op == "argmax" else tf.math.argmin
             found = reduce(x, axis=axis, output_type=tf.int64)
             if not x.dtype.is_floating:
@@ -262,89 +275,89 @@ class TensorFlowBackend(Backend):
             return tf.where(tf.reduce_any(nan, axis=axis), first_nan, found)
 
     def native_matmul(self, x: Native, y: Native) -> Native:
-        with self.graph.as_default():
+        with self._building():
             return tf.linalg.matmul(x, y)
 
     def native_tensordot(self, x: Native, y: Native, axis_x: int, axis_y: int) -> Native:
-        with self.graph.as_default():
+        with self._building():
             return tf.tensordot(x, y, [[axis_x], [axis_y]])
 
     def native_where(self, condition: Native, x: Native, y: Native) -> Native:
-        with self.graph.as_default():
+        with self._building():
             return tf.where(condition, x, y)
 
     def native_softmax(self, x: Native, axis: int) -> Native:
-        with self.graph.as_default():
-            return tf.nn.softmax(x, axis=axis)
+        with self._building():
+            return tf.nn.softmax(x, axis=axis) + kernels.nan_where_nan_or_inf(x, axis)
 
     def native_logsumexp(self, x: Native, axes: tuple[int, ...], keepdims: bool) -> Native:
-        with self.graph.as_default():
+        with self._building():
             return tf.math.reduce_logsumexp(x, axis=list(axes), keepdims=keepdims)
 
     def native_log_softmax(self, x: Native, axis: int) -> Native:
-        with self.graph.as_default():
-            return tf.nn.log_softmax(x, axis=axis)
+        with self._building():
+            return tf.nn.log_softmax(x, axis=axis) + kernels.nan_where_nan_or_inf(x, axis)
 
     # -- shapes ---------------------------------------------------------------
     def native_reshape(self, x: Native, shape: tuple[int, ...]) -> Native:
-        with self.graph.as_default():
+        with self._building():
             return tf.reshape(x, shape)
 
     def native_transpose(self, x: Native, axes: tuple[int, ...]) -> Native:
-        with self.graph.as_default():
+        with self._building():
             return tf.transpose(x, axes)
 
     def native_concatenate(self, xs: Sequence[Native], axis: int) -> Native:
-        with self.graph.as_default():
+        with self._building():
             return tf.concat(list(xs), axis)
 
     def native_slice(self, x: Native, key: tuple[Any, ...]) -> Native:
-        with self.graph.as_default():
+        with self._building():
             return x[tuple(tf.newaxis if k is None else k for k in key)]
 
     def native_take(self, x: Native, indices: Native, axis: int) -> Native:
-        with self.graph.as_default():
+        with self._building():
             return tf.gather(x, indices, axis=axis)
 
     def native_nonzero(self, mask: Native) -> Native:
-        with self.graph.as_default():
+        with self._building():
             return tf.reshape(tf.where(mask), [-1])
 
     def native_dim(self, x: Native, axis: int) -> Native:
-        with self.graph.as_default():
+        with self._building():
             return tf.shape(x, out_type=tf.int64)[axis]
 
     def native_full_like(self, x: Native, value: np.ndarray) -> Native:
-        with self.graph.as_default():
+        with self._building():
             return tf.fill(tf.shape(x), tf.constant(value, dtype=value.dtype))
 
     def native_assert(self, x: Native, condition: Native, message: str) -> Native:
-        with self.graph.as_default(), tf.control_dependencies([tf.debugging.Assert(condition, [message])]):
+        with self._building(), tf.control_dependencies([tf.debugging.Assert(condition, [message])]):
             return tf.identity(x)
 
     # -- scans, sorting, linear algebra, control flow ---------------------------------
     def native_cumulative(self, op: str, x: Native, axis: int) -> Native:
-        with self.graph.as_default():
+        with self._building():
             return kernels.cumulative(op, x, axis)
 
     def native_sort(self, x: Native, axis: int) -> Native:
-        with self.graph.as_default():
+        with self._building():
             return kernels.sort(x, axis)
 
     def native_argsort(self, x: Native, axis: int) -> Native:
-        with self.graph.as_default():
+        with self._building():
             return kernels.argsort(x, axis)
 
     def native_top_k(self, x: Native, k: int) -> tuple[Native, Native]:
-        with self.graph.as_default():
+        with self._building():
             return kernels.top_k(x, k)
 
     def native_linalg(self, op: str, *xs: Native) -> Native | tuple[Native, ...]:
-        with self.graph.as_default():
+        with self._building():
             return kernels.linalg(op, *xs)
 
     def native_cond(self, condition: Native, then_fn: Callable[[], Native], else_fn: Callable[[], Native]) -> Native:
-        with self.graph.as_default():
+        with self._building():
             return kernels.cond(condition, then_fn, else_fn)
 
     def native_scan(
@@ -354,20 +367,20 @@ class TensorFlowBackend(Backend):
         initial: list[Native],
         reverse: bool,
     ) -> tuple[list[Native], list[Native]]:
-        with self.graph.as_default():
+        with self._building():
             return kernels.scan(step, sequences, initial, reverse)
 
     def native_stop_gradient(self, x: Native) -> Native:
-        with self.graph.as_default():
+        with self._building():
             return kernels.stop_gradient(x)
 
     def native_print(self, x: Native, message: str) -> Native:
-        with self.graph.as_default():
+        with self._building():
             return kernels.print_tensor(x, message)
 
     # -- gradients and execution ---------------------------------------------------
     def native_gradients(self, loss: Native, wrt: Sequence[Native]) -> list[Native | None]:
-        with self.graph.as_default():
+        with self._building():
             grads = tf.gradients(loss, list(wrt))
             # Gathers (indexing) give IndexedSlices; a Session would return them as a
             # (values, indices, shape) triple, so densify.
@@ -401,7 +414,7 @@ class TensorFlowBackend(Backend):
         updates: Sequence[tuple[Any, Native]],
     ) -> CompiledCall:
         fetches = list(outputs)
-        with self.graph.as_default():
+        with self._building():
             if updates:
                 # Every read (outputs, new values) happens before any assign: without
                 # these dependencies the order inside one run is a race.

@@ -375,3 +375,14 @@ def log2(x: Native) -> Native:
 def log10(x: Native) -> Native:
     """Base-10 logarithm: TensorFlow has only the natural one."""
     return tf.math.log(x) / tf.math.log(tf.constant(10.0, x.dtype))
+
+
+def nan_where_nan_or_inf(x: Native, axis: int) -> Native:
+    """0 along ``axis`` where ``x`` holds no NaN and no ``+inf``, else NaN (kept dims).
+
+    Added to TensorFlow's fused softmax and log-softmax, which skip NaN (``[nan, 0, 0]``)
+    where NumPy's ``exp(x - max(x))`` makes the whole row NaN (``inf - inf``).
+    """
+    bad = tf.reduce_any(tf.logical_or(tf.math.is_nan(x), tf.equal(x, np.inf)), axis=axis, keepdims=True)
+    zero = tf.zeros_like(bad, dtype=x.dtype)
+    return tf.where(bad, zero + np.nan, zero)

@@ -177,6 +177,13 @@ class TheanoBackend(Backend):
         # compile (about 3 ms); resolve it once. The rewriter object is then shared
         # by this backend's compiles, which the compile lock keeps one at a time.
         self._compile_mode = query.clone(optimizer=query.optimizer)
+        # PyTensor derives modes from a function's mode (OpFromGraph and scan compile
+        # their inner graphs with mode.excluding(...)), which a resolved rewriter
+        # cannot do: derive from the unresolved query instead. Without this, constant
+        # folding of Softmax and first calls of OpFromGraph ops failed with "'Sequential
+        # GraphRewriter' object has no attribute 'excluding'" and printed tracebacks.
+        for derive in ("excluding", "including", "requiring"):
+            setattr(self._compile_mode, derive, getattr(query, derive))
         self._compile_lock = threading.Lock()
 
     def options(self) -> dict[str, Any]:
