@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks.model import Measurement, RunResult
+from benchmarks.model import Measurement, RunResult, TargetCheck
 
 #: What each metric's table shows, as its title.
 METRIC_TITLES = {
@@ -263,6 +263,72 @@ def format_targets(result: RunResult) -> str:
         GAP.join(text.ljust(width) for text, width in zip(parts, widths)).rstrip() for parts in zip(*columns)
     ]
     return "\n".join(lines)
+
+
+#: The neural-network workloads and their targets: ktensor on TensorFlow within 2 % of
+#: hand-written TensorFlow; ktensor on PyTensor, whose convolutions are a composition (PyTensor
+#: 3 has no CNN convolution or pooling op), within 3x of TensorFlow's native kernels on the CNN step.
+NN_WORKLOADS = ("conv2d", "cnn_train", "rnn_train")
+NN_TF_LIMIT, COMPOSED_CONV_LIMIT = 1.02, 3.0
+#: ktensor's TensorFlow variants beside their native peers; the PyTensor variants compared with TF's kernel.
+_NN_TF_PAIRS = (("ktensor/tensorflow[graph]", "tf[graph]"), ("ktensor/tensorflow[xla]", "tf[xla]"))
+_COMPOSED_VARIANTS = ("ktensor/theano[CVM]", "ktensor/theano[NUMBA]", "ktensor/theano[JAX]")
+_NATIVE_CONV = "tf[graph]"
+
+
+def _largest_call(result: RunResult, workload: str, variant: str, peer: str) -> tuple[Measurement, Measurement] | None:
+    """The steady-call measurements of ``variant`` and ``peer`` at the largest size both have."""
+    found: dict[tuple[str, int | None], Measurement] = {
+        (m.variant, m.size): m
+        for m in result.measurements
+        if m.workload == workload and m.metric == "call" and m.error is None and m.median
+    }
+    sizes = [s for v, s in found if v == variant and s is not None and (peer, s) in found]
+    if not sizes:
+        return None
+    size = max(sizes)
+    return found[(variant, size)], found[(peer, size)]
+
+
+def nn_targets(result: RunResult) -> list[TargetCheck]:
+    """The targets of the neural-network workloads, checked on ``result``'s steady calls.
+
+    For each ktensor TensorFlow variant: the worst over :data:`NN_WORKLOADS` of its call
+    time ÷ its native peer's (median of per-round ratios), each at the largest size
+    measured, limit :data:`NN_TF_LIMIT`. For each ktensor PyTensor variant: its
+    ``cnn_train`` call ÷ ``tf[graph]``'s, at the largest size, limit
+    :data:`COMPOSED_CONV_LIMIT`. A pair measured nowhere gives no line.
+
+    Example:
+        >>> nn_targets(RunResult("d", {}, {}, {}))
+        []
+    """
+    from benchmarks.run import paired_ratio  # run imports this module: import when called
+
+    checks: list[TargetCheck] = []
+    for variant, peer in _NN_TF_PAIRS:
+        ratios = []
+        for workload in NN_WORKLOADS:
+            pair = _largest_call(result, workload, variant, peer)
+            if pair is not None:
+                ratios.append((paired_ratio(*pair), f"{workload} n={pair[0].size}"))
+        if ratios:
+            worst, where = max(ratios)
+            each = ", ".join(f"{w} ×{r:.3f}" for r, w in ratios)
+            checks.append(TargetCheck(f"call ratio {variant} / {peer}, NN workloads", worst, NN_TF_LIMIT, "×",
+                                      worst <= NN_TF_LIMIT, f"worst at {where}; {each}"))
+    for variant in _COMPOSED_VARIANTS:
+        pair = _largest_call(result, "cnn_train", variant, _NATIVE_CONV)
+        if pair is None:
+            continue
+        ours, native = pair
+        assert ours.median is not None and native.median is not None
+        ratio = ours.median / native.median
+        checks.append(TargetCheck(f"composed conv {variant} / {_NATIVE_CONV}, cnn_train n={ours.size}", ratio,
+                                  COMPOSED_CONV_LIMIT, "×", ratio <= COMPOSED_CONV_LIMIT,
+                                  f"medians {format_duration(ours.median)} vs {format_duration(native.median)}; "
+                                  "im2col + matmul against TensorFlow's Conv2D/MaxPool kernels"))
+    return checks
 
 
 def write_json(result: RunResult, path: Path) -> None:

@@ -228,6 +228,7 @@ def evaluate_targets(result: RunResult) -> list[TargetCheck]:
         if ours is not None and theirs is not None:
             checks.append(TargetCheck(f"{variant} vs hand-written {plain}, 2x2", ours / theirs, 1.0, "×",
                                       ours <= theirs, "aim: faster than the plain call a user writes"))
+    checks += report.nn_targets(result)
     return checks
 
 

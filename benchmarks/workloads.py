@@ -399,6 +399,318 @@ def _chain200_tf(tf: Any, params: dict[str, Any], x: Any, y: Any) -> MathResult:
     return MathResult([x])
 
 
+# -- the neural-network workloads: shared sizes and helpers ------------------------------
+#: Side of the square single-channel images of the convolution workloads (MNIST-sized).
+IMAGE = 28
+#: Kernel side of every convolution, and its filters: conv2d's, then the CNN's two layers.
+KERNEL, CONV_FILTERS, CNN_FILTERS = 3, 32, (32, 64)
+#: Classes of the CNN's and the LSTM's dense heads.
+NN_CLASSES = 10
+#: The CNN's spatial sizes: 28 -> conv 26 -> pool 13 -> conv 11 -> pool 5.
+CNN_SIDES = (IMAGE - KERNEL + 1, (IMAGE - KERNEL + 1) // 2, (IMAGE - KERNEL + 1) // 2 - KERNEL + 1)
+CNN_FLAT = ((CNN_SIDES[2]) // 2) ** 2 * CNN_FILTERS[1]
+#: Order of the CNN's parameters: two kernels with their biases, then the dense head.
+CNN_PARAMS = ("K1", "b1", "K2", "b2", "W", "b")
+#: The LSTM: time steps, input features per step, units.
+RNN_STEPS, RNN_FEATURES, RNN_UNITS = 32, 32, 128
+#: Order of the LSTM's parameters: input and recurrent weights (gates i, f, c, o side by
+#: side, as in Keras), gate bias, then the dense head.
+RNN_PARAMS = ("Wx", "Wh", "bg", "Wo", "bo")
+
+
+def _image_inputs(n: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """A float32 (n, IMAGE, IMAGE, 1) batch of images."""
+    return [_normal(rng, (n, IMAGE, IMAGE, 1))]
+
+
+def _image_train_inputs(n: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """A float32 image batch and its one-hot (n, NN_CLASSES) targets."""
+    return [_normal(rng, (n, IMAGE, IMAGE, 1)), _one_hot(rng, n, NN_CLASSES)]
+
+
+def _conv_params(n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """One 3x3 kernel, 1 -> CONV_FILTERS channels, ~ N(0, 1/fan_in)."""
+    return {"K": _normal(rng, (KERNEL, KERNEL, 1, CONV_FILTERS), KERNEL**-1)}
+
+
+def _cnn_params(n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Kernels and dense weights ~ N(0, 1/fan_in), biases ~ N(0, 0.1²); independent of ``n``."""
+    c1, c2 = CNN_FILTERS
+    return {
+        "K1": _normal(rng, (KERNEL, KERNEL, 1, c1), KERNEL**-1),
+        "b1": _normal(rng, (c1,), 0.1),
+        "K2": _normal(rng, (KERNEL, KERNEL, c1, c2), (KERNEL * KERNEL * c1) ** -0.5),
+        "b2": _normal(rng, (c2,), 0.1),
+        "W": _normal(rng, (CNN_FLAT, NN_CLASSES), CNN_FLAT**-0.5),
+        "b": _normal(rng, (NN_CLASSES,), 0.1),
+    }
+
+
+def _rnn_inputs(n: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """A float32 (n, RNN_STEPS, RNN_FEATURES) batch of sequences and one-hot targets."""
+    return [_normal(rng, (n, RNN_STEPS, RNN_FEATURES)), _one_hot(rng, n, NN_CLASSES)]
+
+
+def _rnn_params(n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """LSTM weights ~ N(0, 1/fan_in), gate bias ~ N(0, 0.1²), a dense head; independent of ``n``."""
+    return {
+        "Wx": _normal(rng, (RNN_FEATURES, 4 * RNN_UNITS), RNN_FEATURES**-0.5),
+        "Wh": _normal(rng, (RNN_UNITS, 4 * RNN_UNITS), RNN_UNITS**-0.5),
+        "bg": _normal(rng, (4 * RNN_UNITS,), 0.1),
+        "Wo": _normal(rng, (RNN_UNITS, NN_CLASSES), RNN_UNITS**-0.5),
+        "bo": _normal(rng, (NN_CLASSES,), 0.1),
+    }
+
+
+def _sgd(params: dict[str, Any], names: tuple[str, ...], grads: Any, rate: Any = LEARNING_RATE) -> list[tuple[str, Any]]:
+    """The SGD updates ``p - rate * g`` of the parameters ``names``."""
+    return [(name, params[name] - rate * g) for name, g in zip(names, grads)]
+
+
+def _tf_loss_and_grads(tf: Any, loss_fn: Callable[[], Any], variables: list[Any]) -> tuple[Any, list[Any]]:
+    """The loss and its gradients as a TensorFlow user writes them in each mode."""
+    if tf.inside_function():  # a tf.function: TF2's tape
+        with tf.GradientTape() as tape:
+            loss = loss_fn()
+        return loss, tape.gradient(loss, variables)
+    loss = loss_fn()  # a tf.Graph built in graph mode: symbolic gradients
+    return loss, tf.gradients(loss, variables)
+
+
+def _np_xent(np: Any, logits: Any, y: Any) -> tuple[Any, Any]:
+    """Mean softmax cross-entropy of float32 ``logits`` against one-hot ``y``, and its gradient."""
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    exps = np.exp(shifted)
+    sums = exps.sum(axis=-1, keepdims=True)
+    loss = (-(y * (shifted - np.log(sums))).sum(axis=-1)).mean()
+    return loss, (exps / sums - y) / logits.shape[0]
+
+
+# NumPy convolution: im2col through a strided view (no copy until the reshape), one matmul.
+def _np_cols(np: Any, x: Any, k: int) -> Any:
+    """The (batch·out·out, k·k·channels) windows of a channels-last ``x``, C order (row, col, channel)."""
+    view = np.lib.stride_tricks.sliding_window_view(x, (k, k), axis=(1, 2))  # (B, o, o, C, k, k)
+    return view.transpose(0, 1, 2, 4, 5, 3).reshape(-1, k * k * x.shape[-1])
+
+
+def _np_conv(np: Any, x: Any, kernel: Any) -> tuple[Any, Any]:
+    """Valid correlation of channels-last ``x`` with ``kernel`` (k, k, in, out); also the columns."""
+    k, out = kernel.shape[0], x.shape[1] - kernel.shape[0] + 1
+    cols = _np_cols(np, x, k)
+    y = cols @ kernel.reshape(-1, kernel.shape[-1])
+    return y.reshape(x.shape[0], out, out, kernel.shape[-1]), cols
+
+
+def _np_conv_backward(np: Any, dy: Any, cols: Any, x: Any, kernel: Any, need_dx: bool) -> tuple[Any, Any]:
+    """Gradients of :func:`_np_conv` for its kernel and (if ``need_dx``) its input."""
+    k, c_out, out = kernel.shape[0], kernel.shape[-1], dy.shape[1]
+    flat = dy.reshape(-1, c_out)
+    d_kernel = (cols.T @ flat).reshape(kernel.shape)
+    if not need_dx:
+        return d_kernel, None
+    d_cols = (flat @ kernel.reshape(-1, c_out).T).reshape(dy.shape[0], out, out, k, k, x.shape[-1])
+    dx = np.zeros_like(x)
+    for i in range(k):
+        for j in range(k):
+            dx[:, i : i + out, j : j + out, :] += d_cols[:, :, :, i, j, :]
+    return d_kernel, dx
+
+
+def _np_pool(np: Any, x: Any) -> tuple[Any, Any]:
+    """2x2 max pooling, stride 2, valid (an odd last row/column dropped); also the windows."""
+    half = x.shape[1] // 2
+    win = x[:, : 2 * half, : 2 * half].reshape(x.shape[0], half, 2, half, 2, x.shape[-1])
+    return win.max(axis=(2, 4)), win
+
+
+def _np_pool_backward(np: Any, dy: Any, y: Any, win: Any, x: Any) -> Any:
+    """Gradient of :func:`_np_pool`: to the maxima of each window."""
+    half = y.shape[1]
+    routed = (win == y[:, :, None, :, None, :]) * dy[:, :, None, :, None, :]
+    dx = np.zeros_like(x)
+    dx[:, : 2 * half, : 2 * half] = routed.reshape(x.shape[0], 2 * half, 2 * half, x.shape[-1])
+    return dx
+
+
+# PyTensor convolution and pooling: PyTensor 3 has no CNN convolution or pooling op (only
+# SciPy-style ``signal.convolve2d``), so a PyTensor user writes the same im2col as ktensor's
+# composition: one strided slice per kernel offset, joined along the channels, one dot.
+def _pt_conv(pt: Any, x: Any, kernel: Any, side: int) -> Any:
+    """Valid correlation of a channels-last ``x`` (batch, side, side, C) with a static-shape ``kernel``."""
+    k, _, c_in, c_out = kernel.type.shape
+    out = side - k + 1
+    parts = [x[:, i : i + out, j : j + out, :] for i in range(k) for j in range(k)]
+    cols = pt.concatenate(parts, axis=-1)
+    y = pt.dot(pt.reshape(cols, (-1, k * k * c_in)), pt.reshape(kernel, (k * k * c_in, c_out)))
+    return pt.reshape(y, (x.shape[0], out, out, c_out))
+
+
+def _pt_pool(pt: Any, x: Any, side: int) -> Any:
+    """2x2 max pooling, stride 2, valid: the four strided slices stacked, then max."""
+    stop = 2 * (side // 2)
+    parts = [x[:, i:stop:2, j:stop:2, :] for i in range(2) for j in range(2)]
+    return pt.max(pt.stack(parts, axis=-1), axis=-1)
+
+
+# -- conv2d: one 3x3 convolution, channels last ---------------------------------------
+def _conv2d_kt(kt: Any, params: dict[str, Any], x: Any) -> MathResult:
+    return MathResult([kt.conv2d(x, params["K"])])
+
+
+def _conv2d_np(np: Any, params: dict[str, Any], x: Any) -> MathResult:
+    return MathResult([_np_conv(np, x, params["K"])[0]])
+
+
+def _conv2d_pt(pt: Any, params: dict[str, Any], x: Any) -> MathResult:
+    return MathResult([_pt_conv(pt, x, params["K"], IMAGE)])
+
+
+def _conv2d_tf(tf: Any, params: dict[str, Any], x: Any) -> MathResult:
+    return MathResult([tf.nn.conv2d(x, params["K"], strides=1, padding="VALID")])
+
+
+# -- cnn_train: one SGD step of conv-relu-pool-conv-relu-pool-dense on cross-entropy ---
+def _cnn_train_kt(kt: Any, params: dict[str, Any], x: Any, y: Any) -> MathResult:
+    h = kt.pool2d(kt.relu(kt.bias_add(kt.conv2d(x, params["K1"]), params["b1"])), (2, 2), strides=(2, 2))
+    h = kt.pool2d(kt.relu(kt.bias_add(kt.conv2d(h, params["K2"]), params["b2"])), (2, 2), strides=(2, 2))
+    logits = kt.reshape(h, (-1, CNN_FLAT)) @ params["W"] + params["b"]
+    loss = kt.categorical_crossentropy(y, logits, from_logits=True).mean()
+    grads = kt.gradients(loss, [params[name] for name in CNN_PARAMS])
+    return MathResult([loss], _sgd(params, CNN_PARAMS, grads))
+
+
+def _cnn_train_np(np: Any, params: dict[str, Any], x: Any, y: Any) -> MathResult:
+    k1, b1, k2, b2, w, b = (params[name] for name in CNN_PARAMS)
+    a1, cols1 = _np_conv(np, x, k1)
+    a1 = a1 + b1
+    p1, win1 = _np_pool(np, r1 := np.maximum(a1, 0.0))
+    a2, cols2 = _np_conv(np, p1, k2)
+    a2 = a2 + b2
+    p2, win2 = _np_pool(np, r2 := np.maximum(a2, 0.0))
+    flat = p2.reshape(x.shape[0], -1)
+    loss, d_logits = _np_xent(np, flat @ w + b, y)
+    # Backward: dense, pool, relu, conv (input too), pool, relu, conv (kernel only).
+    d_a2 = _np_pool_backward(np, (d_logits @ w.T).reshape(p2.shape), p2, win2, r2) * (a2 > 0)
+    d_k2, d_p1 = _np_conv_backward(np, d_a2, cols2, p1, k2, need_dx=True)
+    d_a1 = _np_pool_backward(np, d_p1, p1, win1, r1) * (a1 > 0)
+    d_k1, _ = _np_conv_backward(np, d_a1, cols1, x, k1, need_dx=False)
+    grads = (d_k1, d_a1.sum(axis=(0, 1, 2)), d_k2, d_a2.sum(axis=(0, 1, 2)), flat.T @ d_logits, d_logits.sum(axis=0))
+    return MathResult([loss], _sgd(params, CNN_PARAMS, grads))
+
+
+def _cnn_train_pt(pt: Any, params: dict[str, Any], x: Any, y: Any) -> MathResult:
+    import pytensor
+
+    h = _pt_pool(pt, pt.maximum(_pt_conv(pt, x, params["K1"], IMAGE) + params["b1"], 0.0), CNN_SIDES[0])
+    h = _pt_pool(pt, pt.maximum(_pt_conv(pt, h, params["K2"], CNN_SIDES[1]) + params["b2"], 0.0), CNN_SIDES[2])
+    logits = pt.dot(pt.reshape(h, (-1, CNN_FLAT)), params["W"]) + params["b"]
+    loss = -(y * pt.special.log_softmax(logits, axis=-1)).sum(axis=-1).mean()
+    grads = pytensor.grad(loss, [params[name] for name in CNN_PARAMS])
+    return MathResult([loss], _sgd(params, CNN_PARAMS, grads, np.float32(LEARNING_RATE)))
+
+
+def _cnn_train_tf(tf: Any, params: dict[str, Any], x: Any, y: Any) -> MathResult:
+    def loss_fn() -> Any:
+        h = tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(x, params["K1"], 1, "VALID"), params["b1"]))
+        h = tf.nn.max_pool2d(h, 2, 2, "VALID")
+        h = tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(h, params["K2"], 1, "VALID"), params["b2"]))
+        h = tf.nn.max_pool2d(h, 2, 2, "VALID")
+        logits = tf.matmul(tf.reshape(h, (-1, CNN_FLAT)), params["W"]) + params["b"]
+        return tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=logits))
+
+    loss, grads = _tf_loss_and_grads(tf, loss_fn, [params[name] for name in CNN_PARAMS])
+    return MathResult([loss], _sgd(params, CNN_PARAMS, grads))
+
+
+# -- rnn_train: one SGD step of an LSTM over RNN_STEPS steps and a dense head ---------
+# Each step: z = x_t @ Wx + h @ Wh + bg; gates i, f, o = sigmoid, candidate g = tanh of
+# the four quarters of z; c = f * c + i * g; h = o * tanh(c). Loss: mean cross-entropy of
+# h_T @ Wo + bo. Gradients through time; in every engine a symbolic loop, not unrolled.
+def _lstm_gates(sigmoid: Any, tanh: Any, z: Any) -> tuple[Any, Any, Any, Any]:
+    u = RNN_UNITS
+    return sigmoid(z[:, :u]), sigmoid(z[:, u : 2 * u]), tanh(z[:, 2 * u : 3 * u]), sigmoid(z[:, 3 * u :])
+
+
+def _rnn_train_kt(kt: Any, params: dict[str, Any], x: Any, y: Any) -> MathResult:
+    def step(x_t: Any, states: list[Any]) -> tuple[Any, list[Any]]:
+        h, c = states
+        i, f, g, o = _lstm_gates(kt.sigmoid, kt.tanh, x_t @ params["Wx"] + h @ params["Wh"] + params["bg"])
+        c = f * c + i * g
+        h = o * kt.tanh(c)
+        return h, [h, c]
+
+    zeros = kt.zeros((int(x.shape[0]), RNN_UNITS))
+    last, _, _ = kt.rnn(step, x, [zeros, zeros])
+    logits = last @ params["Wo"] + params["bo"]
+    loss = kt.categorical_crossentropy(y, logits, from_logits=True).mean()
+    grads = kt.gradients(loss, [params[name] for name in RNN_PARAMS])
+    return MathResult([loss], _sgd(params, RNN_PARAMS, grads))
+
+
+def _rnn_train_np(np: Any, params: dict[str, Any], x: Any, y: Any) -> MathResult:
+    wx, wh, bg, wo, bo = (params[name] for name in RNN_PARAMS)
+    h = c = np.zeros((x.shape[0], RNN_UNITS), np.float32)
+    tape = []
+    for t in range(x.shape[1]):
+        i, f, g, o = _lstm_gates(lambda v: 1.0 / (1.0 + np.exp(-v)), np.tanh, x[:, t] @ wx + h @ wh + bg)
+        c_new = f * c + i * g
+        tanh_c = np.tanh(c_new)
+        tape.append((x[:, t], h, c, i, f, g, o, tanh_c))
+        h, c = o * tanh_c, c_new
+    loss, d_logits = _np_xent(np, h @ wo + bo, y)
+    # Backpropagation through time.
+    d_wx, d_wh, d_bg = np.zeros_like(wx), np.zeros_like(wh), np.zeros_like(bg)
+    dh, dc = d_logits @ wo.T, np.zeros_like(c)
+    for x_t, h_prev, c_prev, i, f, g, o, tanh_c in reversed(tape):
+        dc = dc + dh * o * (1.0 - tanh_c * tanh_c)
+        dz = np.concatenate(
+            [dc * g * i * (1.0 - i), dc * c_prev * f * (1.0 - f), dc * i * (1.0 - g * g), dh * tanh_c * o * (1.0 - o)],
+            axis=-1,
+        )
+        d_wx += x_t.T @ dz
+        d_wh += h_prev.T @ dz
+        d_bg += dz.sum(axis=0)
+        dh, dc = dz @ wh.T, dc * f
+    grads = (d_wx, d_wh, d_bg, h.T @ d_logits, d_logits.sum(axis=0))
+    return MathResult([loss], _sgd(params, RNN_PARAMS, grads))
+
+
+def _rnn_train_pt(pt: Any, params: dict[str, Any], x: Any, y: Any) -> MathResult:
+    import pytensor
+
+    def step(x_t: Any, h: Any, c: Any) -> tuple[Any, Any]:
+        i, f, g, o = _lstm_gates(pt.sigmoid, pt.tanh, pt.dot(x_t, params["Wx"]) + pt.dot(h, params["Wh"]) + params["bg"])
+        c = f * c + i * g
+        return o * pt.tanh(c), c
+
+    zeros = pt.zeros((x.type.shape[0], RNN_UNITS), dtype="float32")
+    hs, _ = pytensor.scan(
+        step, sequences=[x.dimshuffle(1, 0, 2)], outputs_info=[zeros, zeros], return_updates=False
+    )
+    logits = pt.dot(hs[-1], params["Wo"]) + params["bo"]
+    loss = -(y * pt.special.log_softmax(logits, axis=-1)).sum(axis=-1).mean()
+    grads = pytensor.grad(loss, [params[name] for name in RNN_PARAMS])
+    return MathResult([loss], _sgd(params, RNN_PARAMS, grads, np.float32(LEARNING_RATE)))
+
+
+def _rnn_train_tf(tf: Any, params: dict[str, Any], x: Any, y: Any) -> MathResult:
+    def step(states: tuple[Any, Any], x_t: Any) -> tuple[Any, Any]:
+        h, c = states
+        z = tf.matmul(x_t, params["Wx"]) + tf.matmul(h, params["Wh"]) + params["bg"]
+        i, f, g, o = _lstm_gates(tf.sigmoid, tf.tanh, z)
+        c = f * c + i * g
+        return o * tf.tanh(c), c
+
+    def loss_fn() -> Any:
+        zeros = tf.zeros((x.shape[0], RNN_UNITS))
+        hs, _ = tf.scan(step, tf.transpose(x, (1, 0, 2)), initializer=(zeros, zeros))
+        logits = tf.matmul(hs[-1], params["Wo"]) + params["bo"]
+        return tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=logits))
+
+    loss, grads = _tf_loss_and_grads(tf, loss_fn, [params[name] for name in RNN_PARAMS])
+    return MathResult([loss], _sgd(params, RNN_PARAMS, grads))
+
+
 WORKLOADS: dict[str, Workload] = {
     w.name: w
     for w in (
@@ -501,6 +813,46 @@ WORKLOADS: dict[str, Workload] = {
             np_math=_chain200_np,
             pt_math=_chain200_pt,
             tf_math=_chain200_tf,
+        ),
+        Workload(
+            name="conv2d",
+            description=f"{KERNEL}x{KERNEL} valid convolution, float32 (n, {IMAGE}, {IMAGE}, 1) -> "
+            f"{CONV_FILTERS} filters, channels last; n = batch",
+            sizes=(2, 16, 64),
+            quick_sizes=(2, 64),
+            make_inputs=_image_inputs,
+            make_params=_conv_params,
+            kt_math=_conv2d_kt,
+            np_math=_conv2d_np,
+            pt_math=_conv2d_pt,
+            tf_math=_conv2d_tf,
+        ),
+        Workload(
+            name="cnn_train",
+            description=f"one SGD step of conv {KERNEL}x{KERNEL}x{CNN_FILTERS[0]}-relu-maxpool 2-conv "
+            f"{KERNEL}x{KERNEL}x{CNN_FILTERS[1]}-relu-maxpool 2-dense {NN_CLASSES} on cross-entropy, "
+            f"(n, {IMAGE}, {IMAGE}, 1) images; n = batch",
+            sizes=(2, 16, 64),
+            quick_sizes=(),  # full runs only: its compiles alone would double --quick
+            make_inputs=_image_train_inputs,
+            make_params=_cnn_params,
+            kt_math=_cnn_train_kt,
+            np_math=_cnn_train_np,
+            pt_math=_cnn_train_pt,
+            tf_math=_cnn_train_tf,
+        ),
+        Workload(
+            name="rnn_train",
+            description=f"one SGD step of an LSTM ({RNN_UNITS} units, two states) over {RNN_STEPS} steps of "
+            f"(n, {RNN_STEPS}, {RNN_FEATURES}) and a dense {NN_CLASSES} head; n = batch",
+            sizes=(2, 16, 64),
+            quick_sizes=(),  # full runs only: its compiles alone would double --quick
+            make_inputs=_rnn_inputs,
+            make_params=_rnn_params,
+            kt_math=_rnn_train_kt,
+            np_math=_rnn_train_np,
+            pt_math=_rnn_train_pt,
+            tf_math=_rnn_train_tf,
         ),
     )
 }

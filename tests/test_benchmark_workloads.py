@@ -172,7 +172,7 @@ def test_implementation_agrees_with_numpy(name: str, size: int, implementation: 
 def test_table_contract() -> None:
     assert list(WORKLOADS) == [
         "elementwise", "elementwise20", "matmul", "reduction",
-        "softmax_xent", "mlp_forward", "mlp_train", "chain200",
+        "softmax_xent", "mlp_forward", "mlp_train", "chain200", "conv2d", "cnn_train", "rnn_train",
     ]  # fmt: skip
     rng = np.random.default_rng(0)
     for name, w in WORKLOADS.items():
@@ -203,3 +203,49 @@ def test_importing_the_table_imports_no_engine() -> None:
     code = "import sys, benchmarks.workloads; print(sorted({'pytensor', 'tensorflow'} & set(sys.modules)))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_nn_workloads_run_tensorflow_kernels_through_ktensor() -> None:
+    """ktensor's TensorFlow graph of the CNN step holds TF's own kernels, as the native code does."""
+    _require("tensorflow")
+    import ktensor as kt
+
+    w = WORKLOADS["cnn_train"]
+    inputs, params = _data(w, 2)
+    with kt.use_backend(_kt_backend("tensorflow")):
+        placeholders = [kt.placeholder(shape=a.shape, dtype=str(a.dtype)) for a in inputs]
+        variables = {name: kt.variable(value, name=name) for name, value in params.items()}
+        loss = w.kt_math(kt, variables, *placeholders).outputs[0]
+    ops = {op.type for op in loss.native.graph.get_operations()}
+    assert {"Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter", "MaxPool", "MaxPoolGrad"} <= ops
+
+
+def _fake_call(workload: str, size: int, variant: str, samples: list[float]) -> Any:
+    from benchmarks.model import Measurement
+
+    m = Measurement(workload, size, variant, "call")
+    m.samples.extend(samples)
+    return m
+
+
+def test_nn_targets() -> None:
+    from benchmarks.model import RunResult
+    from benchmarks.report import format_targets, nn_targets
+
+    result = RunResult("d", {}, {}, {})
+    for workload, ratio in (("conv2d", 1.0), ("cnn_train", 1.01), ("rnn_train", 1.5)):
+        result.measurements += [
+            _fake_call(workload, 2, "ktensor/tensorflow[graph]", [9.0]),  # smaller size: not the one judged
+            _fake_call(workload, 2, "tf[graph]", [1.0]),
+            _fake_call(workload, 64, "ktensor/tensorflow[graph]", [ratio * 2, ratio * 4]),
+            _fake_call(workload, 64, "tf[graph]", [2.0, 4.0]),
+        ]
+    result.measurements.append(_fake_call("cnn_train", 64, "ktensor/theano[CVM]", [10.0, 10.0]))
+    tf_check, composed = nn_targets(result)
+    assert tf_check.value == pytest.approx(1.5) and tf_check.passed is False
+    assert "worst at rnn_train n=64" in tf_check.detail and "cnn_train n=64 ×1.010" in tf_check.detail
+    assert composed.value == pytest.approx(10.0 / 3.0) and composed.limit == 3.0 and composed.passed is False
+    assert "cnn_train n=64" in composed.name
+    result.targets = [tf_check, composed]
+    assert format_targets(result).startswith("FAIL")
+    assert nn_targets(RunResult("d", {}, {}, {})) == []

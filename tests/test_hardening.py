@@ -76,3 +76,18 @@ def test_set_value_refuses_integers_that_would_wrap(kt_in) -> None:
     assert v.get_value().tolist() == [1]
     v.set_value([-128])
     assert v.get_value().tolist() == [-128]
+
+
+def test_gradients_of_loops_and_branches_after_they_ran(kt_in) -> None:
+    # TensorFlow rewrote a loop's op to build its gradient, which a graph that already
+    # ran cannot take ("Connecting to invalid output").
+    x = kt.placeholder(shape=(3,), dtype="float64")
+    product = kt.foldl(lambda a, b: a * b, x)
+    c = kt.placeholder(shape=(), dtype="bool")
+    branch = kt.switch(c, lambda: x * x, lambda: x * 3.0)
+    assert product.eval({x: [1.0, 2.0, 3.0]}) == 6.0
+    assert branch.eval({c: True, x: [1.0, 2.0, 3.0]}).tolist() == [1.0, 4.0, 9.0]
+    (g,) = kt.gradients(product, [x])
+    (h,) = kt.gradients(kt.sum(branch), [x])
+    assert g.eval({x: [1.0, 2.0, 3.0]}).tolist() == [6.0, 3.0, 2.0]
+    assert h.eval({c: True, x: [1.0, 2.0, 3.0]}).tolist() == [2.0, 4.0, 6.0]

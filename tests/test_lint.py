@@ -29,7 +29,7 @@ def test_ruff_is_clean() -> None:
 
 def test_mypy_is_clean(tmp_path: Path) -> None:
     out = subprocess.run(
-        [_tool("mypy"), "--cache-dir", str(tmp_path), "ktensor", "benchmarks", "tests"],
+        [_tool("mypy"), "--cache-dir", str(tmp_path), "ktensor", "benchmarks", "tests", "examples"],
         cwd=ROOT, capture_output=True, text=True,
     )
     assert out.returncode == 0, out.stdout + out.stderr

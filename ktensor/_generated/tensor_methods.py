@@ -514,9 +514,37 @@ class TensorMethods:
         """Elementwise power, ``x ** a`` (Keras's name for ``power``). (``kt.pow``)."""
         return self.backend.pow(self, a)
 
-    def relu(self) -> Tensor:
-        """Elementwise ``maximum(x, 0)``. (``kt.relu``)."""
-        return self.backend.relu(self)
+    def relu(self, alpha: float = 0.0, max_value: float | None = None, threshold: float = 0.0) -> Tensor:
+        """Keras 2's rectified linear unit. (``kt.relu``)."""
+        return self.backend.relu(self, alpha, max_value, threshold)
+
+    def elu(self, alpha: float = 1.0) -> Tensor:
+        """Exponential linear unit: ``x`` for ``x > 0``, ``alpha * (exp(x) - 1)`` below. (``kt.elu``)."""
+        return self.backend.elu(self, alpha)
+
+    def selu(self) -> Tensor:
+        """Scaled exponential linear unit: ``scale * elu(x, alpha)`` with Keras 2's constants (``kt.selu``)."""
+        return self.backend.selu(self)
+
+    def gelu(self, approximate: bool = False) -> Tensor:
+        """Gaussian error linear unit: ``0.5 x (1 + erf(x / √2))``; with ``approximate`` (``kt.gelu``)."""
+        return self.backend.gelu(self, approximate)
+
+    def softplus(self) -> Tensor:
+        """``log(1 + exp(x))``, computed stably as ``log1p(exp(-|x|)) + maximum(x, 0)``. (``kt.softplus``)."""
+        return self.backend.softplus(self)
+
+    def softsign(self) -> Tensor:
+        """``x / (1 + |x|)``. (``kt.softsign``)."""
+        return self.backend.softsign(self)
+
+    def hard_sigmoid(self) -> Tensor:
+        """Keras 2's piecewise-linear sigmoid: ``clip(0.2 x + 0.5, 0, 1)``. (``kt.hard_sigmoid``)."""
+        return self.backend.hard_sigmoid(self)
+
+    def silu(self) -> Tensor:
+        """Sigmoid linear unit (swish): ``x * sigmoid(x)``. (``kt.silu``)."""
+        return self.backend.silu(self)
 
     def softmax(self, axis: int = -1) -> Tensor:
         """``exp(x - max) / sum(exp(x - max))`` along ``axis``. (``kt.softmax``)."""
@@ -525,6 +553,30 @@ class TensorMethods:
     def log_softmax(self, axis: int = -1) -> Tensor:
         """``x - logsumexp(x, axis, keepdims=True)``: the log of ``softmax`` without its (``kt.log_softmax``)."""
         return self.backend.log_softmax(self, axis)
+
+    def resize_volumes(self, depth_factor: int, height_factor: int, width_factor: int, data_format: str | None = None) -> Tensor:
+        """A 5-D volume batch scaled up by integer factors, nearest neighbour (Keras 2: (``kt.resize_volumes``)."""
+        return self.backend.resize_volumes(self, depth_factor, height_factor, width_factor, data_format)
+
+    def dropout(self, level: float, noise_shape: Sequence[int | None] | None = None, seed: int | None = None) -> Tensor:
+        """Inverted dropout: each entry is zeroed with probability ``level`` and the kept (``kt.dropout``)."""
+        return self.backend.dropout(self, level, noise_shape, seed)
+
+    def l2_normalize(self, axis: Axis = None) -> Tensor:
+        """``x / sqrt(maximum(sum(x², axis), 1e-12))``: unit L2 norm along ``axis`` (every (``kt.l2_normalize``)."""
+        return self.backend.l2_normalize(self, axis)
+
+    def batch_normalization(self, mean: Operand, var: Operand, beta: Operand | None, gamma: Operand | None, axis: int = -1, epsilon: float = 0.001) -> Tensor:
+        """``(x - mean) / sqrt(var + epsilon) * gamma + beta`` (Keras 2). (``kt.batch_normalization``)."""
+        return self.backend.batch_normalization(self, mean, var, beta, gamma, axis, epsilon)
+
+    def normalize_batch_in_training(self, gamma: Operand | None, beta: Operand | None, reduction_axes: Sequence[int], epsilon: float = 0.001) -> tuple[Tensor, Tensor, Tensor]:
+        """The batch's statistics over ``reduction_axes`` and ``x`` normalised with them. (``kt.normalize_batch_in_training``)."""
+        return self.backend.normalize_batch_in_training(self, gamma, beta, reduction_axes, epsilon)
+
+    def bias_add(self, bias: Operand, data_format: str | None = None) -> Tensor:
+        """``x + bias``: a 1-D bias along the channels axis (last, or axis 1 for (``kt.bias_add``)."""
+        return self.backend.bias_add(self, bias, data_format)
 
     def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """Sum over ``axis`` (None: every axis); ``keepdims`` as in NumPy. (``kt.sum``)."""

@@ -44,6 +44,13 @@ from ktensor.ops.linalg import LinalgOps
 from ktensor.ops.logic import LogicOps
 from ktensor.ops.math import MathOps
 from ktensor.ops.nn.activations import ActivationOps
+from ktensor.ops.nn.conv import ConvOps
+from ktensor.ops.nn.ctc import CTCOps
+from ktensor.ops.nn.local import LocalOps
+from ktensor.ops.nn.losses import LossOps
+from ktensor.ops.nn.normalization import NormalizationOps
+from ktensor.ops.nn.pooling import PoolOps
+from ktensor.ops.nn.recurrent import RecurrentOps
 from ktensor.ops.reductions import ReductionOps
 from ktensor.ops.scans import ScanOps
 from ktensor.ops.shape import ShapeOps
@@ -54,6 +61,13 @@ __all__ = ["Backend", "CompiledCall", "Core", "Native"]
 
 class Backend(
     ActivationOps,
+    NormalizationOps,
+    LocalOps,
+    RecurrentOps,
+    ConvOps,
+    PoolOps,
+    LossOps,
+    CTCOps,
     AutodiffOps,
     ControlOps,
     VariableOps,

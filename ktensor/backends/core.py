@@ -127,9 +127,9 @@ class Core(_Operations, metaclass=ABCMeta):
 
     @abstractmethod
     def native_random(
-        self, distribution: str, shape: tuple[int, ...], a: float, b: float, dtype: str, seed: int
+        self, distribution: str, shape: tuple[int, ...] | Native, a: float, b: float, dtype: str, seed: int
     ) -> Native:
-        """A new draw each run: ``"uniform"`` on ``[a, b)``, ``"normal"`` (mean ``a``, stddev ``b``),
+        """A new draw each run (``shape`` a tuple, or an int64 vector symbol of sizes known at run time): ``"uniform"`` on ``[a, b)``, ``"normal"`` (mean ``a``, stddev ``b``),
         ``"truncated_normal"`` (the same, redrawn beyond 2 stddev) or ``"binomial"`` (1 with
         probability ``a``, else 0)."""
 
@@ -491,16 +491,20 @@ class Core(_Operations, metaclass=ABCMeta):
         """The engine's optional fused ``kernel`` for a composition, if it may be used.
 
         An engine with a faster native op for a composition (``native_softmax``,
-        ``native_logsumexp``) defines it as a method. It is used only while the
-        composition is intact: none of ``operations``, nor the elementwise and
-        reduction primitives, overridden below the engine class, so a subclass that
-        changes ``exp`` still sees its ``exp`` inside ``softmax``.
+        ``native_conv``) defines it as a method, on its class or on a mixin base of it.
+        It is used only while the composition is intact: none of ``operations``, nor the
+        elementwise and reduction primitives, overridden below the engine class (the most
+        basic class that derives from the kernel's and defines ``native_elementwise``), so
+        a subclass that changes ``exp`` still sees its ``exp`` inside ``softmax``.
         """
         cls = type(self)
-        fused = getattr(cls, kernel, None)
-        if fused is None:
+        if getattr(cls, kernel, None) is None:
             return None
-        engine = next(c for c in cls.__mro__ if kernel in vars(c))
+        owner = next(c for c in cls.__mro__ if kernel in vars(c))
+        engines = [c for c in cls.__mro__ if issubclass(c, owner) and "native_elementwise" in vars(c)]
+        if not engines:
+            return None
+        engine = engines[-1]
         for name in (*operations, "native_elementwise", "native_reduce"):
             if getattr(cls, name) is not getattr(engine, name):
                 return None
@@ -584,6 +588,26 @@ class Core(_Operations, metaclass=ABCMeta):
         draw_seed = int(np.random.randint(0, 2**31 - 1)) if seed is None else int(seed)
         native = self.native_random(distribution, size, float(a), float(b), dt, draw_seed)
         return self._wrap(native, dt, size)
+
+    def _random_like(
+        self, distribution: str, like: Tensor, shape: shapes.Shape, a: float, b: float, dtype: str, seed: int | None
+    ) -> Tensor:
+        """Draws of ``shape``, whose None entries take ``like``'s size on that axis at run
+        time (a dropout mask for an unknown batch). Both engines take a symbolic size."""
+        if None not in shape:
+            return self._random(distribution, tuple(int(d) for d in shape if d is not None), a, b, dtype, seed)
+        dims = [
+            self.native_dim(like.native, i) if d is None else self.native_constant(np.asarray(d, "int64"))
+            for i, d in enumerate(shape)
+        ]
+        size = self.native_concatenate([self.native_reshape(d, (1,)) for d in dims], 0)
+        draw_seed = int(np.random.randint(0, 2**31 - 1)) if seed is None else int(seed)
+        native = self.native_random(distribution, size, float(a), float(b), dtype, draw_seed)
+        if sum(d is None for d in shape) == 1:
+            # A reshape with the known sizes written out gives the engine the static shape
+            # back (PyTensor then knows which dimensions of size 1 broadcast).
+            native = self.native_reshape(native, tuple(-1 if d is None else d for d in shape))
+        return self._wrap(native, dtype, shape, like.placeholders)
 
     def _variable(self, v: Any, argument: str) -> Tensor:
         if not isinstance(v, Tensor) or v.role != "variable":

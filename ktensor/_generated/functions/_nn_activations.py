@@ -15,14 +15,102 @@ from ktensor.backends import BackendArg, backend_for
 from ktensor.tensor import Axis, Operand, Tensor
 
 
-def relu(x: Operand) -> Tensor:
-    """Elementwise ``maximum(x, 0)``.
+def relu(x: Operand, alpha: float = 0.0, max_value: float | None = None, threshold: float = 0.0) -> Tensor:
+    """Keras 2's rectified linear unit.
+
+    With the defaults it is ``maximum(x, 0)`` (integers stay integers). Otherwise, as
+    Keras 2's TensorFlow backend: ``x`` where ``x > threshold`` (0 elsewhere), clipped to
+    ``[0, max_value]`` when ``max_value`` is given, minus ``alpha * maximum(threshold -
+    x, 0)``: so ``max_value`` for ``x >= max_value``, ``x`` for ``threshold < x <
+    max_value`` and ``alpha * (x - threshold)`` below the threshold. Dtypes as NumPy's
+    for the same arithmetic (an integer tensor with a float ``alpha`` gives float64).
+
+    Args:
+        x: The tensor.
+        alpha: The slope below the threshold.
+        max_value: The saturation value, or None.
+        threshold: Where the unit turns on.
 
     Examples:
-        >>> kt.relu([-1.0, 2.0]).eval()
-        array([0., 2.])
+        >>> kt.relu([-2.0, 0.5, 3.0], alpha=0.1, max_value=2.0).eval()
+        array([-0.2,  0.5,  2. ])
     """
-    return backend_for(x).relu(x)
+    return backend_for(x).relu(x, alpha, max_value, threshold)
+
+
+def elu(x: Operand, alpha: float = 1.0) -> Tensor:
+    """Exponential linear unit: ``x`` for ``x > 0``, ``alpha * (exp(x) - 1)`` below.
+
+    The negative side is ``alpha * expm1(minimum(x, 0))``, so a large ``x`` never
+    overflows the branch it does not take (nor its gradient).
+
+    Examples:
+        >>> kt.elu([-1.0, 2.0]).eval()
+        array([-0.63212056,  2.        ])
+    """
+    return backend_for(x).elu(x, alpha)
+
+
+def selu(x: Operand) -> Tensor:
+    """Scaled exponential linear unit: ``scale * elu(x, alpha)`` with Keras 2's constants
+    (``alpha = 1.6732632...``, ``scale = 1.0507009...``).
+
+    Examples:
+        >>> kt.selu([0.0, 1.0]).eval()
+        array([0.        , 1.05070099])
+    """
+    return backend_for(x).selu(x)
+
+
+def gelu(x: Operand, approximate: bool = False) -> Tensor:
+    """Gaussian error linear unit: ``0.5 x (1 + erf(x / √2))``; with ``approximate``
+    the tanh form ``0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³)))``.
+
+    Examples:
+        >>> kt.gelu([0.0, 1.0]).eval()
+        array([0.        , 0.84134475])
+    """
+    return backend_for(x).gelu(x, approximate)
+
+
+def softplus(x: Operand) -> Tensor:
+    """``log(1 + exp(x))``, computed stably as ``log1p(exp(-|x|)) + maximum(x, 0)``.
+
+    Examples:
+        >>> kt.softplus([0.0, 100.0]).eval()
+        array([  0.69314718, 100.        ])
+    """
+    return backend_for(x).softplus(x)
+
+
+def softsign(x: Operand) -> Tensor:
+    """``x / (1 + |x|)``.
+
+    Examples:
+        >>> kt.softsign([-1.0, 3.0]).eval()
+        array([-0.5 ,  0.75])
+    """
+    return backend_for(x).softsign(x)
+
+
+def hard_sigmoid(x: Operand) -> Tensor:
+    """Keras 2's piecewise-linear sigmoid: ``clip(0.2 x + 0.5, 0, 1)``.
+
+    Examples:
+        >>> kt.hard_sigmoid([-3.0, 0.0, 1.0]).eval()
+        array([0. , 0.5, 0.7])
+    """
+    return backend_for(x).hard_sigmoid(x)
+
+
+def silu(x: Operand) -> Tensor:
+    """Sigmoid linear unit (swish): ``x * sigmoid(x)``.
+
+    Examples:
+        >>> kt.silu([0.0, 1.0]).eval()
+        array([0.        , 0.73105858])
+    """
+    return backend_for(x).silu(x)
 
 
 def softmax(x: Operand, axis: int = -1) -> Tensor:

@@ -51,6 +51,7 @@ if not _USER_CHOSE_VERBOSITY:
     tf.get_logger().setLevel("ERROR")
 
 from ktensor.backends.tensorflow import kernels  # noqa: E402 - imports TensorFlow, after the quiet import above
+from ktensor.backends.tensorflow.nn import NNKernels  # noqa: E402 - imports TensorFlow, after the quiet import above
 
 _ELEMENTWISE: dict[str, Any] = {
     "add": tf.math.add,
@@ -142,7 +143,7 @@ class _VariableHandle:
     assign_op: Any = None
 
 
-class TensorFlowBackend(Backend):
+class TensorFlowBackend(NNKernels, Backend):
     """TensorFlow 2 in graph mode.
 
     Args:
@@ -241,7 +242,7 @@ class TensorFlowBackend(Backend):
         self.session.run(handle.assign_op, {handle.assign_input: value})
 
     def native_random(
-        self, distribution: str, shape: tuple[int, ...], a: float, b: float, dtype: str, seed: int
+        self, distribution: str, shape: tuple[int, ...] | Native, a: float, b: float, dtype: str, seed: int
     ) -> Native:
         with self._building():
             if distribution not in ("uniform", "normal"):
@@ -288,7 +289,7 @@ class TensorFlowBackend(Backend):
 
     def native_softmax(self, x: Native, axis: int) -> Native:
         with self._building():
-            return tf.nn.softmax(x, axis=axis) + kernels.nan_where_nan_or_inf(x, axis)
+            return kernels.nan_rows_as_numpy(tf.nn.softmax(x, axis=axis), axis)
 
     def native_logsumexp(self, x: Native, axes: tuple[int, ...], keepdims: bool) -> Native:
         with self._building():
@@ -296,7 +297,7 @@ class TensorFlowBackend(Backend):
 
     def native_log_softmax(self, x: Native, axis: int) -> Native:
         with self._building():
-            return tf.nn.log_softmax(x, axis=axis) + kernels.nan_where_nan_or_inf(x, axis)
+            return tf.nn.log_softmax(x, axis=axis)  # a NaN or +inf already makes the whole row NaN
 
     # -- shapes ---------------------------------------------------------------
     def native_reshape(self, x: Native, shape: tuple[int, ...]) -> Native:
@@ -381,7 +382,8 @@ class TensorFlowBackend(Backend):
     # -- gradients and execution ---------------------------------------------------
     def native_gradients(self, loss: Native, wrt: Sequence[Native]) -> list[Native | None]:
         with self._building():
-            grads = tf.gradients(loss, list(wrt))
+            with kernels.intermediates_kept():  # gradients of loops must not rewrite them
+                grads = tf.gradients(loss, list(wrt))
             # Gathers (indexing) give IndexedSlices; a Session would return them as a
             # (values, indices, shape) triple, so densify.
             return [None if g is None else tf.convert_to_tensor(g) for g in grads]

@@ -21,8 +21,9 @@ Examples:
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -241,7 +242,30 @@ def cond(condition: Native, then_fn: Callable[[], Native], else_fn: Callable[[],
     assert) are pruned, so tie them to the result with control dependencies, as
     ``print_tensor`` does.
     """
-    return tf.cond(condition, then_fn, else_fn)
+    with intermediates_kept():
+        return tf.cond(condition, then_fn, else_fn)
+
+
+@contextlib.contextmanager
+def intermediates_kept() -> Iterator[None]:
+    """Build control flow whose op outputs every intermediate from the start.
+
+    A gradient of a ``While``/``If`` op needs the forward intermediates; by default
+    TensorFlow adds them as outputs when the gradient is built, rewriting the forward
+    op, which fails ("Connecting to invalid output") once a Session has run the graph
+    (an ``eval`` before ``gradients``). Keeping them from the start costs nothing at
+    run time. Gradients are built under it too (else TensorFlow moves shape ops into
+    the forward loop, the same rewrite). The switch is TensorFlow's process-wide one,
+    set only while ktensor builds and restored right after.
+    """
+    from tensorflow.python.ops import control_flow_util_v2 as util
+
+    previous = util._EXPERIMENTAL_OUTPUT_ALL_INTERMEDIATES_OVERRIDE
+    util._EXPERIMENTAL_OUTPUT_ALL_INTERMEDIATES_OVERRIDE = True
+    try:
+        yield
+    finally:
+        util._EXPERIMENTAL_OUTPUT_ALL_INTERMEDIATES_OVERRIDE = previous
 
 
 def scan(
@@ -259,10 +283,10 @@ def scan(
     The loop is a ``tf.while_loop`` writing the outputs into TensorArrays, whose
     dtypes must be known before the loop is built, and only ``step`` knows them.
     So ``step`` is traced once, into a concrete ``tf.function`` on the items' and
-    states' specs (which gives the output dtypes and shapes); the body calls it.
-    Being a function, it also runs the stateful ops (prints, random draws) of
-    ``step`` at every step, by automatic control dependencies. New states are
-    held to their initial state's static shape, which the loop requires of them.
+    states' specs, which gives the output dtypes and shapes; the loop body then builds
+    ``step`` again, inline (the Python function runs twice while the loop is built).
+    New states are held to their initial state's static shape, which the loop
+    requires of them.
     """
     if not sequences:
         raise ValueError("scan needs at least one sequence (it sets the number of steps)")
@@ -294,16 +318,20 @@ def scan(
 
     def body(i: Native, *carried: Native) -> list[Native]:
         t = n - 1 - i if reverse else i
-        results = function(*(ta.read(t) for ta in inputs), *carried[:n_states])
+        # The step is built again inline, not called as the traced function: a gradient of
+        # a function call inside a loop rewrites the call to output its intermediates,
+        # which a graph that a Session has run cannot take.
+        results = traced(*(ta.read(t) for ta in inputs), *carried[:n_states])
         written = [ta.write(i, o) for ta, o in zip(carried[n_states:], results[n_states:])]
         return [i + 1, *results[:n_states], *written]
 
-    final = tf.while_loop(
-        lambda i, *_: i < n,
-        body,
-        [tf.constant(0, tf.int32), *initial, *stacks],
-        maximum_iterations=n,
-    )
+    with intermediates_kept():
+        final = tf.while_loop(
+            lambda i, *_: i < n,
+            body,
+            [tf.constant(0, tf.int32), *initial, *stacks],
+            maximum_iterations=n,
+        )
     return [ta.stack() for ta in final[1 + n_states :]], list(final[1 : 1 + n_states])
 
 
@@ -330,7 +358,7 @@ def print_tensor(x: Native, message: str) -> Native:
         return tf.identity(x)
 
 
-def random(distribution: str, shape: tuple[int, ...], a: float, b: float, dtype: str, seed: int) -> Native:
+def random(distribution: str, shape: tuple[int, ...] | Native, a: float, b: float, dtype: str, seed: int) -> Native:
     """A fresh draw on each run:
 
     * ``"binomial"``: ``dtype`` zeros and ones, 1 with probability ``a`` (``b`` unused);
@@ -377,12 +405,13 @@ def log10(x: Native) -> Native:
     return tf.math.log(x) / tf.math.log(tf.constant(10.0, x.dtype))
 
 
-def nan_where_nan_or_inf(x: Native, axis: int) -> Native:
-    """0 along ``axis`` where ``x`` holds no NaN and no ``+inf``, else NaN (kept dims).
+def nan_rows_as_numpy(softmax: Native, axis: int) -> Native:
+    """TensorFlow's fused softmax with NumPy's NaN rows.
 
-    Added to TensorFlow's fused softmax and log-softmax, which skip NaN (``[nan, 0, 0]``)
-    where NumPy's ``exp(x - max(x))`` makes the whole row NaN (``inf - inf``).
+    For a row holding NaN or ``+inf`` TensorFlow gives ``[nan, 0, 0]`` where NumPy's
+    ``exp(x - max(x))`` makes the whole row NaN. Such a row's sum is NaN, and adding
+    ``0 * sum`` spreads it; any other row sums to 1 and is left as it is. (One reduction:
+    on a (256, 128) softmax this costs a few percent, where testing the input for NaN
+    and infinities cost 9 %.)
     """
-    bad = tf.reduce_any(tf.logical_or(tf.math.is_nan(x), tf.equal(x, np.inf)), axis=axis, keepdims=True)
-    zero = tf.zeros_like(bad, dtype=x.dtype)
-    return tf.where(bad, zero + np.nan, zero)
+    return softmax + 0 * tf.reduce_sum(softmax, axis=axis, keepdims=True)

@@ -367,7 +367,7 @@ def print_tensor(x: Native, message: str) -> Native:
     return Print(message, global_fn=_print_value)(x)
 
 
-def random(distribution: str, shape: tuple[int, ...], a: float, b: float, dtype: str, seed: int) -> Native:
+def random(distribution: str, shape: tuple[int, ...] | Native, a: float, b: float, dtype: str, seed: int) -> Native:
     """A fresh draw on each run of the compiled function:
 
     * ``"binomial"``: ``dtype`` zeros and ones, 1 with probability ``a`` (``b`` unused);
