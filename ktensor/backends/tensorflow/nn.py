@@ -56,3 +56,13 @@ class NNKernels:
         with self._building():
             pool = tf.nn.max_pool if mode == "max" else tf.nn.avg_pool
             return pool(x, list(pool_size), list(strides), padding.upper())
+
+    def native_relu(self, x: Native) -> Native:
+        """``tf.nn.relu``: one ``Relu`` kernel (and ``ReluGrad``), not a ``Maximum`` and a select."""
+        with self._building():
+            return tf.nn.relu(x)
+
+    def native_bias_add(self, x: Native, bias: Native, channels_first: bool) -> Native:
+        """``tf.nn.bias_add`` of a 1-D bias (``BiasAdd`` and ``BiasAddGrad``)."""
+        with self._building():
+            return tf.nn.bias_add(x, bias, data_format="NC..." if channels_first else "N...C")

@@ -156,6 +156,10 @@ class ActivationOps(Core):
         _number("relu", "threshold", threshold)
         t = self._tensor(x, "relu argument")
         if alpha == 0 and max_value is None and threshold == 0:
+            fused = self._fused_kernel("native_relu", "maximum") if dtypes.is_float(t.dtype) else None
+            if fused is not None:  # TensorFlow's Relu kernel, while maximum is not overridden
+                native = self._kernel("relu", [t.native], t.dtype, t.dtype, fused)
+                return self._wrap(native, t.dtype, t.shape, t.placeholders)
             return self.maximum(t, 0)
         above = self.multiply(t, self.greater(t, threshold)) if threshold != 0 else self.maximum(t, 0)
         if max_value is not None:

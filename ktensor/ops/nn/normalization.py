@@ -419,6 +419,12 @@ class NormalizationOps(Core):
                     f"ktensor: bias_add: bias of shape {shapes.describe(b.shape)} does not match the {size} channels "
                     f"(axis {channels}, {fmt}) of x (shape {shapes.describe(t.shape)})"
                 )
+            fused = self._fused_kernel("native_bias_add", "add", "reshape") if t.dtype == b.dtype else None
+            if fused is not None and dtypes.is_float(t.dtype):  # TensorFlow's BiasAdd kernel
+                native = self._kernel(
+                    "bias_add", [t.native, b.native], t.dtype, t.dtype, lambda n, m: fused(n, m, channels != t.ndim - 1)
+                )
+                return self._wrap(native, t.dtype, t.shape, self._placeholders(t, b))
             if channels == t.ndim - 1:
                 return self.add(t, b)
             target = [1] * t.ndim
