@@ -86,8 +86,9 @@ def tensordot_check(a: Shape, b: Shape, axis_a: int, axis_b: int, operation: str
 
 def normalize_axis(axis: int, ndim: int, argument: str = "axis") -> int:
     """Turn a possibly negative axis into ``0 <= axis < ndim``."""
-    if isinstance(axis, bool) or not isinstance(axis, int):
+    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
         raise TypeError(f"ktensor: {argument} must be an int; received {axis!r}")
+    axis = int(axis)  # NumPy integers too, as NumPy takes them
     if not -ndim <= axis < ndim:
         raise ValueError(
             f"ktensor: {argument}={axis} is out of bounds for a tensor of {ndim} dimensions "
@@ -100,7 +101,7 @@ def normalize_axes(axis: int | Sequence[int] | None, ndim: int, argument: str = 
     """Normalise ``None`` (every axis), an int or a tuple of ints; duplicates are refused."""
     if axis is None:
         return tuple(range(ndim))
-    if isinstance(axis, int) and not isinstance(axis, bool):
+    if isinstance(axis, (int, np.integer)) and not isinstance(axis, (bool, np.bool_)):
         return (normalize_axis(axis, ndim, argument),)
     if not isinstance(axis, (tuple, list)):
         raise TypeError(f"ktensor: {argument} must be None, an int or a tuple of ints; received {axis!r}")

@@ -55,7 +55,6 @@ class Tensor(TensorMethods):
     placeholders: frozenset[Tensor] = frozenset()
     handle: Any = None
 
-    __array_ufunc__ = None  # ndarray (op) tensor must reach our reflected operator
     __hash__ = object.__hash__  # tensors hash by identity; == builds a tensor
 
     # -- attributes ---------------------------------------------------------
@@ -96,6 +95,30 @@ class Tensor(TensorMethods):
 
     def __iter__(self) -> Any:
         raise TypeError("ktensor: a symbolic Tensor is not iterable; index it with t[i]")
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """``np.exp(t)``, ``np.maximum(t, 0)`` and ``ndarray + t`` build the ktensor operation.
+
+        A ufunc called on tensors runs the backend method of the same name (``np.abs`` is
+        ``abs``, ``np.remainder`` is ``mod``), so NumPy never turns a tensor into an object
+        array. Reductions (``np.add.reduce``) and ``out=`` are refused: use ``kt.sum`` and
+        friends.
+        """
+        name = _UFUNC_METHODS.get(ufunc.__name__, ufunc.__name__)
+        operation = getattr(self.backend, name, None)
+        if method != "__call__":
+            raise TypeError(
+                f"ktensor: np.{ufunc.__name__}.{method} of a Tensor is not supported; use the reductions "
+                f"and scans of ktensor (kt.sum, kt.prod, kt.max, kt.cumsum, ...)"
+            )
+        if kwargs:
+            raise TypeError(f"ktensor: np.{ufunc.__name__} of a Tensor takes no {', '.join(kwargs)}= argument")
+        if operation is None or name not in _UFUNC_OPERATIONS:
+            raise TypeError(
+                f"ktensor: np.{ufunc.__name__} has no ktensor operation; the elementwise functions ktensor has "
+                f"are listed in docs/operations.md"
+            )
+        return operation(*inputs)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         value = self.eval()
@@ -150,3 +173,10 @@ UNARY_OPERATORS: dict[str, str] = {
     "abs": "abs",
     "invert": "invert",
 }
+
+# NumPy ufuncs whose ktensor operation has another name; the rest share NumPy's.
+_UFUNC_METHODS: dict[str, str] = {"absolute": "abs", "remainder": "mod", "true_divide": "divide", "rint": "round"}
+# The ufuncs a tensor takes: elementwise operations of one meaning in NumPy and ktensor.
+_UFUNC_OPERATIONS: frozenset[str] = frozenset(
+    ["add", "subtract", "multiply", "divide", "floor_divide", "mod", "power", "negative", "positive", "abs", "sign", "sqrt", "square", "exp", "log", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "log1p", "expm1", "log2", "log10", "floor", "ceil", "trunc", "round", "reciprocal", "isnan", "isinf", "isfinite", "maximum", "minimum", "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "bitwise_and", "bitwise_or", "bitwise_xor", "invert", "logical_and", "logical_or", "logical_xor", "logical_not", "arctan2", "logaddexp", "matmul"]
+)

@@ -91,3 +91,12 @@ def test_gradients_of_loops_and_branches_after_they_ran(kt_in) -> None:
     (h,) = kt.gradients(kt.sum(branch), [x])
     assert g.eval({x: [1.0, 2.0, 3.0]}).tolist() == [6.0, 3.0, 2.0]
     assert h.eval({c: True, x: [1.0, 2.0, 3.0]}).tolist() == [2.0, 4.0, 6.0]
+
+
+def test_numpy_integer_axes_are_taken(kt_in) -> None:
+    t = kt.constant(np.ones((2, 3)))
+    assert t.sum(axis=np.int64(1)).shape == (2,)
+    assert kt.softmax(t, axis=np.int32(0)).shape == (2, 3)
+    assert t.argmax(axis=np.int64(0)).shape == (3,)
+    assert kt.concatenate([t, t], axis=np.int64(0)).shape == (4, 3)
+    assert t.mean(axis=(np.int64(0), 1)).shape == ()
