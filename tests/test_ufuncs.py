@@ -42,7 +42,8 @@ def test_binary_ufuncs_with_arrays_scalars_and_tensors(kt_in, name: str) -> None
 def test_ndarray_operators_reach_the_tensor(kt_in) -> None:
     t = kt.constant(DATA)
     assert isinstance(np.ones(3) + t, kt.Tensor) and isinstance(np.ones(3) @ t.T, kt.Tensor)
-    np.testing.assert_allclose((np.ones(3) - t).eval(), 1 - DATA)
+    difference: kt.Tensor = np.ones(3) - t  # type: ignore[assignment]  # NumPy's stubs say ndarray
+    np.testing.assert_allclose(difference.eval(), 1 - DATA)
 
 
 def test_unsupported_ufunc_uses_are_clear_errors(kt_in) -> None:
