@@ -11,6 +11,7 @@ Examples:
 from ktensor._generated import functions as _functions
 from ktensor._generated.functions import *  # noqa: F403 - every declared operation's kt.* function
 from ktensor.backends import (
+    EngineNotInstalled,
     available_backends,
     backend,
     register_backend,
@@ -30,16 +31,21 @@ function = _functions.function
 
 
 def __getattr__(name: str) -> object:
-    """``kt.testing`` loads the conformance kit on first access."""
+    """``kt.testing`` loads the conformance kit on first access; any other unknown
+    name raises ``AttributeError`` with a hint (a Keras 2 name ktensor lacks and what
+    to do instead, ktensor's spelling of a NumPy name, or the closest names)."""
     if name == "testing":
         import importlib
 
         return importlib.import_module("ktensor.testing")
-    raise AttributeError(f"module 'ktensor' has no attribute {name!r}")
+    from ktensor._hints import missing_attribute
+
+    raise missing_attribute(__name__, name, __all__)
 
 __all__ = [
     "Backend",
     "EngineError",
+    "EngineNotInstalled",
     "Function",
     "Tensor",
     "available_backends",

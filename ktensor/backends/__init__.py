@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Backend",
     "BackendArg",
+    "EngineNotInstalled",
     "TensorFlowBackend",
     "TheanoBackend",
     "available_backends",
@@ -54,6 +55,8 @@ _BUILTIN: dict[str, tuple[str, str, str]] = {
     "tensorflow": ("ktensor.backends.tensorflow", "TensorFlowBackend", "tensorflow"),
 }
 _ALIASES = {"pytensor": "theano"}
+# The engine module's name as its users know it, for messages.
+_ENGINE_TITLES = {"pytensor": "PyTensor", "tensorflow": "TensorFlow"}
 
 _factories: dict[str, BackendFactory] = {}
 _instances: dict[str, Backend] = {}
@@ -63,17 +66,63 @@ _process_default: Backend | None = None
 _in_force: contextvars.ContextVar[Backend | None] = contextvars.ContextVar("ktensor_backend", default=None)
 
 
+class EngineNotInstalled(ModuleNotFoundError):
+    """A built-in backend was asked for, but the engine it runs on is not installed.
+
+    Raised when the backend is first used (never by ``import ktensor``); a
+    subclass of ``ModuleNotFoundError``, so ``except ImportError`` catches it.
+
+    Attributes:
+        backend: The backend's name, e.g. ``"theano"``.
+        engine: The engine's module, e.g. ``"pytensor"`` (also ``self.name``).
+        install: The command that installs it, e.g. ``pip install "ktensor[theano]"``.
+
+    Examples:
+        >>> error = EngineNotInstalled("theano", "pytensor")
+        >>> print(error)
+        ktensor: the "theano" backend runs on PyTensor, which is not installed: pip install "ktensor[theano]"
+        >>> isinstance(error, ImportError), error.name
+        (True, 'pytensor')
+    """
+
+    def __init__(self, backend: str, engine: str) -> None:
+        self.backend = backend
+        self.engine = engine
+        self.install = f'pip install "ktensor[{backend}]"'
+        title = _ENGINE_TITLES.get(engine, engine)
+        super().__init__(
+            f'ktensor: the "{backend}" backend runs on {title}, which is not installed: {self.install}',
+            name=engine,
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.backend, self.engine))
+
+
+def _import_builtin(name: str) -> Any:
+    """The module of the built-in backend ``name``; :class:`EngineNotInstalled` when its
+    engine is missing. Any other import error (one inside ktensor, or a broken engine)
+    is raised as it is."""
+    module, _, engine = _BUILTIN[name]
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as error:
+        if error.name != engine:
+            raise
+        raise EngineNotInstalled(name, engine) from None
+
+
 def __getattr__(attribute: str) -> Any:
     """``TheanoBackend`` and ``TensorFlowBackend`` load their engine on first access."""
-    for module, cls, _ in _BUILTIN.values():
+    for name, (_, cls, _) in _BUILTIN.items():
         if attribute == cls:
-            return getattr(importlib.import_module(module), cls)
+            return getattr(_import_builtin(name), cls)
     raise AttributeError(f"module 'ktensor.backends' has no attribute {attribute!r}")
 
 
 def _builtin_factory(name: str) -> BackendFactory:
-    module, cls, _ = _BUILTIN[name]
-    return lambda: getattr(importlib.import_module(module), cls)()
+    cls = _BUILTIN[name][1]
+    return lambda: getattr(_import_builtin(name), cls)()
 
 
 def _load_entry_points() -> None:

@@ -54,6 +54,7 @@ from ktensor.ops.nn.recurrent import RecurrentOps
 from ktensor.ops.reductions import ReductionOps
 from ktensor.ops.scans import ScanOps
 from ktensor.ops.shape import ShapeOps
+from ktensor.ops.storage import StorageOps
 from ktensor.ops.variables import VariableOps
 
 __all__ = ["Backend", "CompiledCall", "Core", "Native"]
@@ -70,6 +71,7 @@ class Backend(
     CTCOps,
     AutodiffOps,
     ControlOps,
+    StorageOps,
     VariableOps,
     CreationOps,
     GatherOps,

@@ -236,6 +236,10 @@ from ktensor._generated.functions._shape import (
     spatial_3d_padding as spatial_3d_padding,
     resize_images as resize_images,
 )
+from ktensor._generated.functions._storage import (
+    save_variables as save_variables,
+    load_variables as load_variables,
+)
 from ktensor._generated.functions._variables import (
     get_value as get_value,
     set_value as set_value,
@@ -343,6 +347,7 @@ __all__ = [
     'less',
     'less_equal',
     'linspace',
+    'load_variables',
     'local_conv1d',
     'local_conv2d',
     'log',
@@ -402,6 +407,7 @@ __all__ = [
     'rnn',
     'roll',
     'round',
+    'save_variables',
     'selu',
     'separable_conv1d',
     'separable_conv2d',
