@@ -35,7 +35,7 @@ def data_format(function: str, value: Any) -> str:
         return "channels_last"
     if value not in DATA_FORMATS:
         raise ValueError(
-            f"ktensor: {function}: data_format must be 'channels_last', 'channels_first' or None; received {value!r}"
+            f"ktensor: {function}: data_format must be None, 'channels_last' or 'channels_first'; received {value!r}"
         )
     return str(value)
 

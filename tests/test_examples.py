@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import require
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
@@ -58,7 +60,7 @@ def _run(name: str, B: Any) -> dict[str, Any]:
 
 
 def test_digits_mlp(B: Any) -> None:
-    pytest.importorskip("sklearn")
+    require("sklearn")
     result = _run("digits_mlp", B)
     assert result["test_accuracy"] >= 0.95, result
     assert result["final_loss"] < result["first_loss"] / 5, result
@@ -67,9 +69,9 @@ def test_digits_mlp(B: Any) -> None:
 def test_digits_mlp_engines_agree() -> None:
     """Same seed, same weights and minibatches: the engines end within 1 point (only
     the dropout masks differ)."""
-    pytest.importorskip("sklearn")
-    pytest.importorskip("pytensor")
-    pytest.importorskip("tensorflow")
+    require("sklearn")
+    require("pytensor")
+    require("tensorflow")
     from ktensor import backends
 
     theano = _run("digits_mlp", backends.TheanoBackend())
@@ -78,7 +80,7 @@ def test_digits_mlp_engines_agree() -> None:
 
 
 def test_digits_cnn(B: Any) -> None:
-    pytest.importorskip("sklearn")
+    require("sklearn")
     result = _run("digits_cnn", B)
     assert result["test_accuracy"] >= 0.95, result
 

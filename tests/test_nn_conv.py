@@ -16,6 +16,7 @@ import ktensor as kt
 from ktensor import conv_shapes
 from ktensor.ops.nn.conv import _ref_conv, _ref_conv2d_transpose, _ref_depthwise
 from ktensor.ops.nn.pooling import _ref_pool
+from tests.conftest import require
 
 RNG = np.random.default_rng(7)
 
@@ -287,7 +288,7 @@ def _value_and_gradient(
 
 @pytest.mark.parametrize(("op", "x_shape", "k_shapes", "kwargs"), _CALLS)
 def test_tensorflow_fused_kernels_agree_with_the_composition(op: str, x_shape: Any, k_shapes: Any, kwargs: Any) -> None:
-    pytest.importorskip("tensorflow")
+    require("tensorflow")
     from ktensor.backends import TensorFlowBackend
 
     composing = _composing_backend()
@@ -299,7 +300,7 @@ def test_tensorflow_fused_kernels_agree_with_the_composition(op: str, x_shape: A
 
 
 def test_tensorflow_uses_its_fused_kernels_while_the_composition_is_intact() -> None:
-    pytest.importorskip("tensorflow")
+    require("tensorflow")
     from ktensor.backends import TensorFlowBackend
 
     b = TensorFlowBackend()
@@ -314,7 +315,7 @@ def test_tensorflow_uses_its_fused_kernels_while_the_composition_is_intact() -> 
 # A small CNN trains on PyTensor in seconds.
 # ----------------------------------------------------------------------
 def test_a_small_cnn_trains_on_pytensor() -> None:
-    pytest.importorskip("pytensor")
+    require("pytensor")
     from ktensor.backends import TheanoBackend
 
     b = TheanoBackend()

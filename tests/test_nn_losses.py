@@ -10,11 +10,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+import tensorflow as tf  # conftest.py leaves this module out without TensorFlow (outside CI)
 
 import ktensor as kt
 from ktensor.ops.nn import ctc as ctc_module
-
-tf = pytest.importorskip("tensorflow")
 
 
 def _probs(rng: np.random.Generator, shape: tuple[int, ...], power: float = 3.0) -> np.ndarray:

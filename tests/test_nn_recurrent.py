@@ -284,7 +284,7 @@ def test_local_conv_refuses_bad_arguments(kt_in) -> None:
         kt.local_conv1d(x, kt.ones((2, 5, 4)), (2,), (2,))
     with pytest.raises(ValueError, match=r"local_conv1d: 3 windows of size 2 with stride 2 need 6 steps"):
         kt.local_conv1d(x, kt.ones((3, 6, 4)), (2,), (2,))
-    with pytest.raises(ValueError, match=r"local_conv1d: data_format must be 'channels_last', 'channels_first' or None"):
+    with pytest.raises(ValueError, match=r"local_conv1d: data_format must be None, 'channels_last' or 'channels_first'"):
         kt.local_conv1d(x, kt.ones((2, 6, 4)), (2,), (2,), data_format="NHWC")
     with pytest.raises(ValueError, match=r"local_conv1d: inputs must be 3-D; received shape \(2, 5\)"):
         kt.local_conv1d(kt.ones((2, 5)), kt.ones((2, 6, 4)), (2,), (2,))

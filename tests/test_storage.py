@@ -12,6 +12,7 @@ import pytest
 
 import ktensor as kt
 from ktensor import backends
+from tests.conftest import require
 
 
 def _vars(B: Any, **values: Any) -> list[Any]:
@@ -75,8 +76,8 @@ def test_names_that_are_np_savez_parameters(B: Any, tmp_path: pathlib.Path) -> N
 
 @pytest.mark.parametrize("direction", [("theano", "tensorflow"), ("tensorflow", "theano")])
 def test_cross_engine(direction: tuple[str, str], tmp_path: pathlib.Path) -> None:
-    pytest.importorskip("pytensor")
-    pytest.importorskip("tensorflow")
+    require("pytensor")
+    require("tensorflow")
     make = {"theano": backends.TheanoBackend, "tensorflow": backends.TensorFlowBackend}
     src, dst = make[direction[0]](), make[direction[1]]()
     values = {"w": np.array([[1.0, 2.0]], "float32"), "n": np.array([3, 4], "int32"), "s": np.array(0.5)}

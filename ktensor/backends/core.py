@@ -34,6 +34,8 @@ from ktensor.tensor import Axis, Operand, Tensor
 
 Native = Any
 CompiledCall = Callable[[Sequence[np.ndarray]], list[np.ndarray]]
+#: A loop body for ``native_scan``: ``step(items, states) -> (outputs, new_states)``.
+ScanStep = Callable[[list[Native], list[Native]], tuple[Sequence[Native], Sequence[Native]]]
 
 if TYPE_CHECKING:
     # The signatures of every declared operation, generated from the declarations,
@@ -235,7 +237,7 @@ class Core(_Operations, metaclass=ABCMeta):
     @abstractmethod
     def native_scan(
         self,
-        step: Callable[[list[Native], list[Native]], tuple[Sequence[Native], Sequence[Native]]],
+        step: ScanStep,
         sequences: list[Native],
         initial: list[Native],
         reverse: bool,

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ktensor import dtypes, indexing, shapes
+from ktensor import conv_shapes, dtypes, indexing, shapes
 from ktensor.backends.core import Core
 from ktensor.ops.declare import KitCase, operation
 from ktensor.tensor import Axis, Operand, Tensor
@@ -640,7 +640,7 @@ class ShapeOps(Core):
         t = self._tensor(x, "spatial_2d_padding argument")
         _rank("spatial_2d_padding", t, 4)
         pairs = _pairs("spatial_2d_padding", "padding", padding, 2, exact=True)
-        return self.pad(t, _spatial_widths(pairs, _data_format("spatial_2d_padding", data_format)))
+        return self.pad(t, _spatial_widths(pairs, conv_shapes.data_format("spatial_2d_padding", data_format)))
 
     @operation(
         reference=lambda x, padding=((1, 1), (1, 1), (1, 1)), data_format=None: np.pad(
@@ -668,7 +668,7 @@ class ShapeOps(Core):
         t = self._tensor(x, "spatial_3d_padding argument")
         _rank("spatial_3d_padding", t, 5)
         pairs = _pairs("spatial_3d_padding", "padding", padding, 3, exact=True)
-        return self.pad(t, _spatial_widths(pairs, _data_format("spatial_3d_padding", data_format)))
+        return self.pad(t, _spatial_widths(pairs, conv_shapes.data_format("spatial_3d_padding", data_format)))
 
     @operation(
         reference=lambda x, hf, wf, data_format=None, interpolation="nearest": _resize_reference(
@@ -711,7 +711,7 @@ class ShapeOps(Core):
             _count("resize_images", "height_factor", height_factor, minimum=1),
             _count("resize_images", "width_factor", width_factor, minimum=1),
         )
-        axes = (2, 3) if _data_format("resize_images", data_format) == "channels_first" else (1, 2)
+        axes = (2, 3) if conv_shapes.data_format("resize_images", data_format) == "channels_first" else (1, 2)
         if interpolation == "nearest":
             for a, f in zip(axes, factors):
                 t = self.repeat_elements(t, f, axis=a)
@@ -857,15 +857,6 @@ def _rank(function: str, t: Tensor, ndim: int) -> None:
         )
 
 
-def _data_format(function: str, data_format: str | None) -> str:
-    if data_format is None:
-        return "channels_last"
-    if data_format not in ("channels_last", "channels_first"):
-        raise ValueError(
-            f"ktensor: {function}: data_format must be None, 'channels_last' or 'channels_first'; "
-            f"received {data_format!r}"
-        )
-    return data_format
 
 
 def _spatial_widths(padding: Sequence[Sequence[int]], data_format: str | None) -> list[tuple[int, int]]:

@@ -39,6 +39,7 @@ import numpy as np
 
 from ktensor.backends._quiet import engine_stderr_silenced
 from ktensor.backends.base import Backend, CompiledCall, Native
+from ktensor.backends.core import ScanStep
 from ktensor.shapes import Shape
 
 # Quiet unless the user asked TensorFlow for its logs (TF_CPP_MIN_LOG_LEVEL below 3);
@@ -363,7 +364,7 @@ class TensorFlowBackend(NNKernels, Backend):
 
     def native_scan(
         self,
-        step: Callable[[list[Native], list[Native]], tuple[Sequence[Native], Sequence[Native]]],
+        step: ScanStep,
         sequences: list[Native],
         initial: list[Native],
         reverse: bool,

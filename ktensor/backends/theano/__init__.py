@@ -47,6 +47,7 @@ import pytensor.tensor as pt
 from pytensor.raise_op import Assert
 
 from ktensor.backends.base import Backend, CompiledCall, Native
+from ktensor.backends.core import ScanStep
 from ktensor.backends.theano import kernels
 from ktensor.shapes import Shape
 
@@ -341,7 +342,7 @@ class TheanoBackend(Backend):
 
     def native_scan(
         self,
-        step: Callable[[list[Native], list[Native]], tuple[Sequence[Native], Sequence[Native]]],
+        step: ScanStep,
         sequences: list[Native],
         initial: list[Native],
         reverse: bool,

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ktensor import shapes
+from ktensor import conv_shapes, shapes
 from ktensor.backends.core import Core
 from ktensor.ops.declare import KitCase, operation
 from ktensor.tensor import Operand, Tensor
@@ -30,16 +30,6 @@ from ktensor.tensor import Operand, Tensor
 _FLOATS = ("float32", "float64")
 
 
-# -- argument checks (private to this module) ---------------------------------------
-def _data_format(op: str, data_format: Any) -> str:
-    if data_format is None:
-        return "channels_last"
-    if data_format not in ("channels_last", "channels_first"):
-        raise ValueError(
-            f"ktensor: {op}: data_format must be 'channels_last', 'channels_first' or None; "
-            f"received {data_format!r}"
-        )
-    return str(data_format)
 
 
 def _ints(op: str, argument: str, value: Any, n: int, minimum: int = 1) -> tuple[int, ...]:
@@ -135,7 +125,7 @@ class LocalOps(Core):
         output_shape: Any,
         data_format: Any,
     ) -> Tensor:
-        fmt = _data_format(op, data_format)
+        fmt = conv_shapes.data_format(op, data_format)
         n = len(output_shape)
         t = self._tensor(inputs, f"{op} inputs")
         w = self._tensor(kernel, f"{op} kernel")
@@ -298,7 +288,7 @@ class LocalOps(Core):
         """
         t = self._tensor(x, "resize_volumes argument")
         _rank("resize_volumes", "x", t, 5)
-        fmt = _data_format("resize_volumes", data_format)
+        fmt = conv_shapes.data_format("resize_volumes", data_format)
         factors = [
             _ints("resize_volumes", name, value, 1)[0]
             for name, value in (("depth_factor", depth_factor), ("height_factor", height_factor),

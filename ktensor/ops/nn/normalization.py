@@ -19,13 +19,12 @@ from typing import Any
 
 import numpy as np
 
-from ktensor import dtypes, shapes
+from ktensor import conv_shapes, dtypes, shapes
 from ktensor.backends.core import Core
 from ktensor.ops.declare import KitCase, operation
 from ktensor.tensor import Axis, Operand, Tensor
 
 _FLOATS = ("float32", "float64")
-_DATA_FORMATS = ("channels_last", "channels_first")
 
 
 # -- NumPy references ----------------------------------------------------------------------
@@ -105,14 +104,6 @@ def _non_negative(op: str, argument: str, value: Any) -> float:
     return float(value)
 
 
-def _data_format(op: str, data_format: Any) -> str:
-    if data_format is None:
-        return "channels_last"
-    if data_format not in _DATA_FORMATS:
-        raise ValueError(
-            f"ktensor: {op}: data_format must be None, 'channels_last' or 'channels_first'; received {data_format!r}"
-        )
-    return str(data_format)
 
 
 def _noise_shape(x_shape: shapes.Shape, noise_shape: Any) -> tuple[int | None, ...]:
@@ -403,7 +394,7 @@ class NormalizationOps(Core):
             array([[1., 2., 3.],
                    [1., 2., 3.]], dtype=float32)
         """
-        fmt = _data_format("bias_add", data_format)
+        fmt = conv_shapes.data_format("bias_add", data_format)
         t = self._tensor(x, "bias_add argument")
         b = self._tensor(bias, "bias_add bias")
         if t.ndim < 2:
