@@ -5,14 +5,18 @@ Legacy ``theano`` 1.0.5 cannot import on Python 3.11 with NumPy >= 1.24, so the
 which happens only when the backend is first used.
 
 Mode. PyTensor's own default is its Numba linker; ktensor's default is the C VM
-(``"CVM"``), chosen for users: on this project's 2-core machine a cold compile
-of a small function took 1.3 s with CVM against 4.9 s with Numba, steady calls of
-a 1000x1000 float32 tanh + matmul were a tie (21 vs 20 ms), a 2x2 call costs
-1.5 µs with ``trust_input`` (Numba 4.0 µs), and compiled C code is cached in
-``~/.pytensor`` across processes. Numba cannot run float16 at all. Pick another
-mode with ``TheanoBackend(mode="NUMBA")`` (or ``"FAST_COMPILE"``, ``"JAX"``), or
-for the default instance with the environment variable ``KTENSOR_THEANO_MODE``;
-the test suite uses ``FAST_COMPILE`` (Python linker, no C compile) for speed.
+(``"CVM"``), chosen from the measurements in docs/backends.md: it has the
+cheapest small call (about 1.5 µs), caches compiled C code in ``~/.pytensor``
+across processes, runs every ktensor check (JAX drops run-time assertions) and
+float16, and needs nothing beyond PyTensor. Numba's first calls took seconds to
+minutes per function on a cold cache. :mod:`ktensor.backends.theano.modes` adds
+ktensor's rewrites to each mode: NumPy's SIMD kernels for the transcendental
+functions and large reductions in C code, C loops GCC vectorises, no BLAS-less
+``Gemm``, softmax inlined, float16 fusions split, JAX reductions in their
+output dtype. Pick another mode with ``TheanoBackend(mode="NUMBA")`` (or
+``"FAST_COMPILE"``, ``"JAX"``), or for the default instance with the environment
+variable ``KTENSOR_THEANO_MODE``; the test suite uses ``FAST_COMPILE`` (Python
+linker, no C compile) for speed.
 
 Execution path. ``pytensor.function`` with ``trust_input = True``: ktensor's
 ``Function`` has already checked and cast every argument, so PyTensor's own
@@ -33,6 +37,7 @@ Examples:
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import operator
 import os
@@ -48,7 +53,7 @@ from pytensor.raise_op import Assert
 
 from ktensor.backends.base import Backend, CompiledCall, Native
 from ktensor.backends.core import ScanStep
-from ktensor.backends.theano import kernels
+from ktensor.backends.theano import casts, jax_checks, kernels, modes
 from ktensor.shapes import Shape
 
 # Without a BLAS library PyTensor logs "Using NumPy C-API based implementation for
@@ -131,25 +136,9 @@ _REDUCE: dict[str, Any] = {
     "any": pt.any,
     "all": pt.all,
 }
-# PyTensor's algebra assumes finite values: 0/x -> 0, x/x -> 1, x-x -> 0, x*0 -> 0,
-# x == x -> True, x + 0 -> x, which NumPy answers otherwise for nan, inf and -0.0. Leave those rewrites
-# out (fusion still merges the elementwise ops they would have removed), and the
-# neg-to-mul rewrite, which fails loudly (a logged traceback) on unsigned ints.
 _WIDE_INTS = ("int64", "uint64")
 _INTS = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
-_EXCLUDED_REWRITES = (
-    "local_zero_div",
-    "local_mul_canonizer",
-    "local_add_canonizer",
-    "mul_canonizer_groups",
-    "add_canonizer_group",
-    "local_mul_zero",
-    "local_mul_specialize",
-    "local_elemwise_sub_zeros",
-    "local_add_remove_zeros",
-    "local_useless_elemwise",
-    "local_neg_to_mul",
-)
+
 
 class TheanoBackend(Backend):
     """Theano's API on PyTensor.
@@ -177,27 +166,40 @@ class TheanoBackend(Backend):
                 "PyTensor cannot broadcast a dimension that was unknown (None) when the expression "
                 "was built and is 1 at run time; give that dimension as 1 in the placeholder's shape"
             )
-        return super().describe_engine_error(error)
+        checked = jax_checks.message_of(error)  # a ktensor check that failed inside JAX
+        return checked if checked is not None else super().describe_engine_error(error)
 
     def __init__(self, mode: str | None = None) -> None:
         super().__init__()
         self.mode = mode or os.environ.get("KTENSOR_THEANO_MODE") or DEFAULT_MODE
-        query: Any = pytensor.compile.mode.get_mode(self.mode).excluding(*_EXCLUDED_REWRITES)
-        # A Mode resolves its rewrite query against PyTensor's database at every
-        # compile (about 3 ms); resolve it once. The rewriter object is then shared
-        # by this backend's compiles, which the compile lock keeps one at a time.
-        self._compile_mode = query.clone(optimizer=query.optimizer)
-        # PyTensor derives modes from a function's mode (OpFromGraph and scan compile
-        # their inner graphs with mode.excluding(...)), which a resolved rewriter
-        # cannot do: derive from the unresolved query instead. Without this, constant
-        # folding of Softmax and first calls of OpFromGraph ops failed with "'Sequential
-        # GraphRewriter' object has no attribute 'excluding'" and printed tracebacks.
-        for derive in ("excluding", "including", "requiring"):
-            setattr(self._compile_mode, derive, getattr(query, derive))
+        try:  # an unknown mode fails here, not at the first compile
+            pytensor.compile.mode.get_mode(self.mode)
+        except ValueError:
+            known = ", ".join(sorted(pytensor.compile.mode.predefined_modes))
+            raise ValueError(
+                f"ktensor: TheanoBackend mode must be a PyTensor mode ({known}, FAST_RUN); received {self.mode!r}"
+            ) from None
+        if modes.is_jax(self.mode) and importlib.util.find_spec("jax") is None:
+            raise ModuleNotFoundError(
+                f"ktensor: TheanoBackend(mode={self.mode!r}) runs PyTensor through JAX, which is not "
+                f"installed: pip install jax",
+                name="jax",
+            )
+        self._resolved_mode: Any = None
+        self._engine_context = modes.call_context(self.mode)
+        self._jit = modes.compiles_on_first_call(self.mode)
         self._compile_lock = threading.Lock()
 
     def options(self) -> dict[str, Any]:
         return {"mode": self.mode}
+
+    @property
+    def _compile_mode(self) -> Any:
+        """The resolved PyTensor mode, made at the first compile: finding out whether
+        PyTensor links a BLAS takes about 0.3 s, which a first C compile pays anyway."""
+        if self._resolved_mode is None:
+            self._resolved_mode = modes.compile_mode(self.mode)  # two threads at once make two equal modes
+        return self._resolved_mode
 
     # -- symbols --------------------------------------------------------------
     def native_dtype(self, x: Native) -> str:
@@ -217,7 +219,10 @@ class TheanoBackend(Backend):
         return shared, shared
 
     def native_get_value(self, handle: Any) -> np.ndarray:
-        return np.asarray(handle.get_value())
+        value = handle.get_value()
+        # In JAX mode a variable holds a JAX array after its first update: a copy
+        # that the caller may write to, as in the other modes.
+        return value if type(value) is np.ndarray else np.array(value)
 
     def native_set_value(self, handle: Any, value: np.ndarray) -> None:
         handle.set_value(value)
@@ -242,7 +247,7 @@ class TheanoBackend(Backend):
 
     # -- math -----------------------------------------------------------------
     def native_cast(self, x: Native, dtype: str) -> Native:
-        return pt.cast(x, dtype)
+        return casts.cast(x, dtype)
 
     def native_elementwise(self, op: str, *xs: Native) -> Native:
         if op in ("maximum", "minimum") and xs[0].dtype in _WIDE_INTS:
@@ -265,8 +270,11 @@ class TheanoBackend(Backend):
         if op == "max" and x.dtype in _WIDE_INTS:
             # The C max reduction shares that double detour; argmax compares exactly,
             # so pick the largest element axis by axis.
+            # take_along_axis forgets the static shape: state it again.
+            kept = tuple(1 if a in axes else n for a, n in enumerate(x.type.shape))
             for axis in sorted(axes, reverse=True):
                 x = pt.take_along_axis(x, pt.argmax(x, axis=axis, keepdims=True), axis=axis)
+            x = pt.specify_shape(x, kept)
             return x if keepdims else pt.squeeze(x, axis=axes)
         return _REDUCE[op](x, axis=axes, keepdims=keepdims)
 
@@ -367,20 +375,42 @@ class TheanoBackend(Backend):
         outputs: Sequence[Native],
         updates: Sequence[tuple[Any, Native]],
     ) -> CompiledCall:
-        with self._compile_lock, warnings.catch_warnings():
+        mode = self._compile_mode  # resolved outside the engine context (it reads JAX's global settings)
+        with self._compile_lock, self._engine_context(), warnings.catch_warnings():
             # A pip-installed PyTensor finds no BLAS and says so at C compiles; matmul
             # still runs (through NumPy), so the warning is only noise for users.
             warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
+            # The JAX linker warns for each Assert it would drop; ktensor's run through
+            # jax.debug.callback instead (jax_checks), PyTensor's own are dropped.
+            warnings.filterwarnings("ignore", message="Skipping .* as JAX tracing would remove it")
+            # ... and compiles a random draw with a copy of its generator, advanced as in other modes.
+            warnings.filterwarnings("ignore", message="The RandomType SharedVariables")
             function = pytensor.function(
                 list(inputs),
                 list(outputs),
                 updates=list(updates),
-                mode=self._compile_mode,
+                mode=mode,
                 on_unused_input="ignore",
             )
         function.trust_input = True
         lock = threading.Lock()
         acquire, release = lock.acquire, lock.release  # 60 ns a call less than `with lock`
+        context = self._engine_context
+        if self._jit:
+            # Numba and JAX compile on the first call: that call holds the compile lock.
+            compiled = [False]
+            compile_lock = self._compile_lock
+
+            def call_jit(arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
+                with lock, context():
+                    if compiled[0]:
+                        return function(*arrays)  # type: ignore[no-any-return]
+                    with compile_lock:
+                        results = function(*arrays)
+                    compiled[0] = True
+                    return results  # type: ignore[no-any-return]
+
+            return call_jit
 
         def call(arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
             acquire()

@@ -1,0 +1,211 @@
+"""Graph rewrites ktensor adds to PyTensor's pipeline, per linker.
+
+Each is added to the backend's own compile mode (``Mode.register``), never to
+PyTensor's global rewrite database, so other users of PyTensor in the process
+see PyTensor unchanged.
+
+* :data:`FLAT_LOOPS` (C linkers). GCC 12 leaves most of PyTensor's C ``Elemwise``
+  loops scalar: the "contiguous" loop PyTensor takes when every operand has one
+  fully static shape (``b + c * abs(d)`` at 512x512 float32 took 2.5x as long with
+  static shapes as with ``(None, None)`` ones), and its general strided loop past
+  four or so operands (a five-operand node of 256x256 took 422 µs, a four-operand
+  one 11). A node of two or more operands becomes a :class:`FlatLoopElemwise`:
+  contiguous operands of the output's size run one flat loop GCC vectorises,
+  anything else PyTensor's general loop. The graph, its types (ktensor's
+  build-time shape checks) and its broadcasting are unchanged.
+* :data:`SPLIT_FLOAT16_FUSIONS` (C linkers). PyTensor has no C code for an
+  ``Elemwise`` touching float16, yet its fusion merges a float16 cast into the
+  C-able chain before it; the fused node then ran per element in Python on
+  Python ints (see :mod:`ktensor.backends.theano.casts`), so ``sqrt(-x)`` of a
+  uint8 ``x`` raised "Python integer -2 out of bounds for uint8" and ``x + x``
+  past 255 the same. Such a node is split back into one ``Elemwise`` per
+  scalar op: the integer and float32 ones get C code, the float16 ones NumPy's.
+* :data:`INLINE_GRAPH_OPS` (C and Python linkers). PyTensor 3 builds ``softmax``
+  and ``log_softmax`` as ``OpFromGraph`` ops that stay whole to the end; without
+  a C implementation such an op compiles its inner graph on the first call,
+  in PyTensor's *default* mode (Numba): 10 s and more of a first call on a cold
+  cache, outside the backend's compile lock (threads compiling at once then
+  failed in PyTensor's module cache), in another mode than the user chose.
+  Inlined after PyTensor's algebraic rewrites, the inner graph compiles with
+  the function, in its mode, fused with its neighbours.
+* :data:`REDUCE_IN_OUTPUT_DTYPE` (JAX linker). PyTensor's JAX ``CAReduce``
+  returns its accumulator dtype instead of the node's output dtype: a float32
+  sum came back float64, and through a training step's updates every float32
+  variable turned float64. ``jnp.sum`` reduces in the operand's dtype whatever the
+  accumulator says (the accumulator dtype only casts the result), so accumulating
+  in the output dtype changes no value, only the dtype returned.
+
+Examples:
+    >>> import numpy as np
+    >>> import pytensor
+    >>> import pytensor.tensor as pt
+    >>> from ktensor.backends.theano import rewrites
+    >>> x, y = (pt.tensor(name, dtype="float32", shape=(2, 2)) for name in "xy")
+    >>> mode = pytensor.compile.mode.get_mode("CVM").register((rewrites.FLAT_LOOPS, 100.5))
+    >>> f = pytensor.function([x, y], x * y + x, mode=mode)
+    >>> [type(n.op).__name__ for n in f.maker.fgraph.toposort()]
+    ['FlatLoopElemwise']
+    >>> f(np.ones((2, 2), "float32"), np.ones((2, 2), "float32")).tolist()
+    [[2.0, 2.0], [2.0, 2.0]]
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import numpy as np
+import pytensor.tensor as pt
+from pytensor.compile.builders import OpFromGraph
+from pytensor.graph.basic import Apply, Variable
+from pytensor.graph.rewriting.basic import in2out, node_rewriter
+from pytensor.scalar.basic import Composite
+from pytensor.tensor.elemwise import CAReduce, Elemwise
+
+from ktensor.backends.theano import casts
+
+__all__ = [
+    "FLAT_LOOPS",
+    "INLINE_GRAPH_OPS",
+    "REDUCE_IN_OUTPUT_DTYPE",
+    "SPLIT_FLOAT16_FUSIONS",
+    "FlatLoopElemwise",
+]
+
+
+class FlatLoopElemwise(Elemwise):
+    """An ``Elemwise`` with one flat, vectorisable loop for contiguous operands of one size.
+
+    Everything else (broadcasting, strides) takes PyTensor's general strided loop,
+    generated as if no size were known statically: sizes of 1 stay known (they
+    decide broadcasting), and every other size is checked at run time.
+    """
+
+    def _c_all(self, node: Apply, nodename: str, inames: list[str], onames: list[str], sub: dict[str, str]) -> Any:
+        relaxed: dict[Variable, Variable] = {}
+
+        def relax(v: Variable) -> Variable:
+            if v not in relaxed:  # an operand used twice stays one variable (PyTensor dedups inputs)
+                shape = tuple(1 if s == 1 else None for s in v.type.shape)  # type: ignore[attr-defined]
+                relaxed[v] = v.type.clone(shape=shape)()  # type: ignore[attr-defined]
+            return relaxed[v]
+
+        stand_in = Apply(self, [relax(i) for i in node.inputs], [relax(o) for o in node.outputs])
+        stand_in.tag.fake_node = node.tag.fake_node  # the scalar node prepare_node made
+        decl, checks, alloc, loop, rest = super()._c_all(stand_in, nodename, inames, onames, sub)
+        return decl, checks, alloc, _flat_loop(self, node, nodename, inames, onames, sub, loop), rest
+
+    def c_code_cache_version_apply(self, node: Apply) -> tuple[Any, ...]:
+        version = super().c_code_cache_version_apply(node)
+        return (*version, "ktensor-flat", 3) if version else version
+
+
+def _flat_loop(
+    op: Elemwise, node: Apply, nodename: str, inames: list[str], onames: list[str], sub: dict[str, str], general: str
+) -> str:
+    """C code: one ``npy_intp`` loop over contiguous operands of the output's size, else
+    ``general``.
+
+    The loop is a function of its own (a C++ lambda, ``hot``): GCC 12 estimated the
+    contiguous branch of PyTensor's code a cold path and left its loop scalar ("Not
+    unswitching cold loops"), which is why static shapes made ``b + c * abs(d)`` 2.5x as
+    slow, and why a five-operand node of 256x256 float32 took 422 µs where a four-operand
+    one took 11. The loop is marked free of loop-carried dependences (``ivdep``: an output
+    written in place reads only its own element), so no run-time alias checks are needed.
+    """
+    inputs = list(dict.fromkeys(inames))
+    aliased = {onames[o]: inames[i] for o, i in op.inplace_pattern.items()}
+    outputs = [o for o in onames if o not in aliased]
+    task = op.scalar_op.c_code(
+        node.tag.fake_node, f"{nodename}_flat_", [f"{x}_i" for x in inames], [f"{z}_i" for z in onames], sub
+    )
+    size = f"PyArray_SIZE({onames[0]})"
+    condition = " && ".join(
+        [f"PyArray_IS_C_CONTIGUOUS({x})" for x in inputs + outputs] + [f"PyArray_SIZE({x}) == {size}" for x in inputs]
+    )
+    pointers = "".join(f"dtype_{x}* {x}_flat = (dtype_{x}*)PyArray_DATA({x});\n" for x in inputs + outputs)
+    elements = "".join(f"dtype_{x}& {x}_i = {x}_flat[i];\n" for x in inputs + outputs)
+    defines = "".join(f"#define {z}_i {x}_i\n" for z, x in aliased.items())
+    undefines = "".join(f"#undef {z}_i\n" for z in aliased)
+    if sub["fail"] in task:
+        return general  # the scalar code can fail: its goto cannot leave the lambda below
+    return f"""
+    if ({condition}) {{
+        const npy_intp n = {size};
+        {pointers}
+        {defines}
+        auto flat_loop = [&]() __attribute__((noinline, hot)) {{
+            #pragma GCC ivdep
+            for (npy_intp i = 0; i < n; ++i) {{
+                {elements}
+                {task}
+            }}
+        }};
+        flat_loop();
+        {undefines}
+    }} else {{
+        {general}
+    }}
+    """
+
+
+def _wants_flat_loop(node: Apply) -> bool:
+    """Whether this Elemwise node has the operands :class:`FlatLoopElemwise` is for."""
+    if len(set(node.inputs)) < 2 or node.outputs[0].type.ndim < 1:  # type: ignore[attr-defined]
+        return False  # PyTensor's loop for one operand vectorises already
+    if any(v.type.dtype == "float16" for v in [*node.inputs, *node.outputs]):  # type: ignore[attr-defined]
+        return False  # no C code at all
+    return not all(s == 1 for s in node.outputs[0].type.shape)  # type: ignore[attr-defined]
+
+
+@node_rewriter([Elemwise])
+def _flat_loops(fgraph: Any, node: Apply) -> list[Variable] | None:
+    op = node.op
+    if type(op) is not Elemwise or not _wants_flat_loop(node):
+        return None
+    flat = FlatLoopElemwise(op.scalar_op, op.inplace_pattern, name=op.name, nfunc_spec=op.nfunc_spec)
+    return cast(list[Variable], flat(*node.inputs, return_list=True))
+
+
+@node_rewriter([Elemwise])
+def _split_float16_fusions(fgraph: Any, node: Apply) -> list[Variable] | None:
+    composite = node.op.scalar_op
+    if not isinstance(composite, Composite):
+        return None
+    inner = composite.fgraph
+    if not any(v.type.dtype == "float16" for v in [*node.inputs, *node.outputs, *inner.variables]):
+        return None
+    values: dict[Variable, Variable] = dict(zip(inner.inputs, node.inputs))
+    for scalar_node in inner.toposort():
+        args = [
+            values[v] if v in values else pt.constant(np.asarray(v.data, dtype=v.type.dtype))  # type: ignore[attr-defined]
+            for v in scalar_node.inputs
+        ]
+        outputs = cast(list[Variable], casts.elemwise_for(scalar_node.op)(*args, return_list=True))
+        values.update(zip(scalar_node.outputs, outputs))
+    return [values[v] for v in inner.outputs]
+
+
+@node_rewriter([OpFromGraph])
+def _inline_graph_ops(fgraph: Any, node: Apply) -> list[Variable] | None:
+    from pytensor.tensor.rewriting.ofg import inline_ofg_node
+
+    return list(inline_ofg_node(node))
+
+
+@node_rewriter([CAReduce])
+def _reduce_in_output_dtype(fgraph: Any, node: Apply) -> list[Variable] | None:
+    op = node.op
+    out = node.outputs[0].type.dtype  # type: ignore[attr-defined]
+    if getattr(op, "acc_dtype", None) in (None, out):
+        return None
+    return [op.clone(acc_dtype=out)(*node.inputs)]
+
+
+#: Give C linkers the flat loop (see the module docstring); register after inplace.
+FLAT_LOOPS = in2out(_flat_loops, name="ktensor_flat_loops")
+#: Split fused nodes that touch float16 (see the module docstring); register after fusion.
+SPLIT_FLOAT16_FUSIONS = in2out(_split_float16_fusions, name="ktensor_split_float16_fusions")
+#: Inline OpFromGraph ops (see the module docstring); register after specialize (2).
+INLINE_GRAPH_OPS = in2out(_inline_graph_ops, name="ktensor_inline_graph_ops")
+#: Keep JAX reductions in their output dtype (see the module docstring).
+REDUCE_IN_OUTPUT_DTYPE = in2out(_reduce_in_output_dtype, name="ktensor_reduce_in_output_dtype")

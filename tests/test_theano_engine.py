@@ -1,0 +1,319 @@
+"""How ktensor drives PyTensor: its rewrites, its modes and its threads (issues 8 and 11).
+
+Each test compiles in the mode whose behaviour it is about (``CVM`` for the C code,
+``JAX`` for the JAX linker, ``FAST_COMPILE`` where the Python linker is the subject).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+import ktensor as kt
+from tests.conftest import _require, require
+
+
+@pytest.fixture(scope="module")
+def theano() -> Callable[[str], kt.Backend]:
+    """One backend instance per PyTensor mode, made on first use."""
+    _require("theano")
+    from ktensor.backends import TheanoBackend
+
+    made: dict[str, kt.Backend] = {}
+
+    def get(mode: str) -> kt.Backend:
+        if mode not in made:
+            made[mode] = TheanoBackend(mode=mode)
+        return made[mode]
+
+    return get
+
+
+def _compiled_ops(monkeypatch: pytest.MonkeyPatch, build: Callable[[], Any]) -> list[str]:
+    """The op class names of the PyTensor function ``build()`` compiles."""
+    import pytensor
+
+    seen: list[Any] = []
+    original = pytensor.function
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        seen.append(original(*args, **kwargs))
+        return seen[-1]
+
+    monkeypatch.setattr(pytensor, "function", spy)
+    build()
+    monkeypatch.setattr(pytensor, "function", original)
+    return [type(node.op).__name__ for node in seen[-1].maker.fgraph.toposort()]
+
+
+def _check(got: np.ndarray, want: np.ndarray) -> None:
+    assert got.dtype == want.dtype, (got.dtype, want.dtype)
+    rtol = {"float16": 2e-3, "float32": 2e-6}.get(want.dtype.name, 1e-12)
+    # A fused multiply-add rounds once where NumPy rounds twice: absolute error near 0.
+    finite = np.abs(want[np.isfinite(want)]) if want.dtype.kind == "f" else np.abs(want)
+    atol = rtol * float(finite.max(initial=1.0))
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=atol)
+
+
+# -- static shapes and the C loops (issue 11, item 1) ------------------------------------
+def test_static_shapes_compile_the_flat_loop(theano: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    b = theano("CVM")
+    rng = np.random.default_rng(0)
+    values = [rng.standard_normal((64, 32)).astype("float32") for _ in range(3)]
+    with kt.use_backend(b):
+        x, y, z = (kt.placeholder(shape=(64, 32), name=n) for n in "xyz")
+        row = kt.placeholder(shape=(1, 32), name="row")
+        outputs = [x + y * abs(z), x * y - row, (x + y * z).T + 1.0]
+        ops = _compiled_ops(monkeypatch, lambda: kt.function([x, y, z, row], outputs))
+        f = kt.function([x, y, z, row], outputs)
+        got = f(*values, values[0][:1])
+        # Non-contiguous arguments (a transposed view) take the general loop too.
+        transposed = kt.function([x, y, z], x + y * z)(values[0], np.ascontiguousarray(values[1].T).T, values[2])
+    b_, c, d = values
+    _check(got[0], b_ + c * abs(d))
+    _check(got[1], b_ * c - b_[:1])
+    _check(got[2], (b_ + c * d).T + np.float32(1.0))
+    _check(transposed, b_ + c * d)
+    assert "FlatLoopElemwise" in ops
+
+
+def test_static_shapes_still_give_build_time_and_call_time_shape_errors(theano: Any) -> None:
+    with kt.use_backend(theano("CVM")):
+        x = kt.placeholder(shape=(3, 4), name="x")
+        y = kt.placeholder(shape=(5, 4), name="y")
+        with pytest.raises(ValueError, match="ktensor"):
+            _ = x + y
+        f = kt.function([x], x * x + x)
+        with pytest.raises(ValueError, match="expects shape \\(3, 4\\)"):
+            f(np.ones((4, 4), "float32"))
+
+
+def test_flat_loops_with_unknown_shapes_broadcasting_and_in_place(theano: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(1)
+    names = "abcdef"
+    values = [rng.standard_normal((5, 3)) for _ in names]
+    values[0][1, 1] = values[3][2, 0] = np.nan  # NaN reaches maximum from either side
+    values[1][0, 0], values[3][0, 0] = -0.0, np.inf
+    with kt.use_backend(theano("CVM")):
+        xs = [kt.placeholder(shape=(None, 3), dtype="float64", name=n) for n in names]
+        row = kt.placeholder(shape=(1, 3), dtype="float64", name="row")
+        a, b, c, d, e, f = xs
+        many = kt.maximum(a - b / (abs(c) + 1.0), d) * e * 0.5 + f  # six operands
+        outputs = [many, a * b - row, (a + b).exp() * c, a + a * b, (a > b) & (c < d)]
+        ops = _compiled_ops(monkeypatch, lambda: kt.function([*xs, row], outputs))
+        got = kt.function([*xs, row], outputs)(*values, values[0][:1])
+    va, vb, vc, vd, ve, vf = values
+    _check(got[0], np.maximum(va - vb / (np.abs(vc) + 1.0), vd) * ve * 0.5 + vf)
+    _check(got[1], va * vb - va[:1])
+    _check(got[2], np.exp(va + vb) * vc)
+    _check(got[3], va + va * vb)
+    np.testing.assert_array_equal(got[4], (va > vb) & (vc < vd))
+    assert "FlatLoopElemwise" in ops
+
+
+# -- NumPy's transcendental kernels inside C code ----------------------------------------
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_transcendentals_agree_with_numpy_on_both_sides_of_the_size_threshold(
+    theano: Any, dtype: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with kt.use_backend(theano("CVM")):
+        x = kt.placeholder(shape=(None, None), dtype=dtype, name="x")
+        outputs = [x.tanh(), x.exp(), x.log(), x.log1p(), x.expm1(), x.sin(), x.cos(), (x.tanh() + 1) * 2,
+                   kt.softmax(x), x.exp().sum(axis=1)]
+        ops = _compiled_ops(monkeypatch, lambda: kt.function([x], outputs))
+        f = kt.function([x], outputs)
+    assert "UfuncElemwise" in ops
+    for n in (3, 70):  # 9 elements run PyTensor's C loop, 4900 NumPy's (every routed op's threshold)
+        a = (np.random.default_rng(n).random((n, n)) + 0.1).astype(dtype)
+        e = np.exp(a - a.max(axis=1, keepdims=True))
+        want = [np.tanh(a), np.exp(a), np.log(a), np.log1p(a), np.expm1(a), np.sin(a), np.cos(a),
+                (np.tanh(a) + 1) * 2, e / e.sum(axis=1, keepdims=True), np.exp(a).sum(axis=1)]
+        for got, expected in zip(f(a), want):
+            _check(got, expected.astype(dtype))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_numpy_reductions_agree_with_numpy_on_both_sides_of_the_size_threshold(
+    theano: Any, dtype: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with kt.use_backend(theano("CVM")):
+        x = kt.placeholder(shape=(None, None), dtype=dtype, name="x")
+        outputs = [x.sum(axis=0), x.mean(axis=1), x.max(), x.sum(), x.min(axis=1), x.max(axis=0, keepdims=True)]
+        ops = _compiled_ops(monkeypatch, lambda: kt.function([x], outputs))
+        f = kt.function([x], outputs)
+    assert {"NumPySum", "NumPyMax", "NumPyMin"} <= set(ops)
+    for n in (3, 70):  # 9 elements run PyTensor's C loop, 4900 NumPy's ufunc.reduce
+        a = np.random.default_rng(n).standard_normal((n, n)).astype(dtype)
+        a[1, 2] = np.nan  # propagates as in NumPy
+        want = [a.sum(axis=0), a.mean(axis=1), a.max(), a.sum(), a.min(axis=1), a.max(axis=0, keepdims=True)]
+        for got, expected in zip(f(a), want):
+            assert got.shape == np.shape(expected)
+            _check(got, np.asarray(expected))
+
+
+def test_small_static_transcendentals_stay_fused(theano: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    with kt.use_backend(theano("CVM")):
+        x = kt.placeholder(shape=(2, 2), name="x")
+        ops = _compiled_ops(monkeypatch, lambda: kt.function([x], (x.tanh() * 2).exp() + 1))
+        got = kt.function([x], (x.tanh() * 2).exp() + 1)(np.eye(2, dtype="float32"))
+    assert ops == ["Elemwise"]  # one fused loop: a call into NumPy would cost more than it saves
+    _check(got, np.exp(np.tanh(np.eye(2, dtype="float32")) * 2) + np.float32(1))
+
+
+# -- integer wrap-around in PyTensor's Python paths (issue 8) -----------------------------
+_AFTER_NEGATION: dict[str, Callable[[Any], Any]] = {
+    "sqrt": lambda t: t.sqrt(),
+    "abs-sqrt": lambda t: abs(t).sqrt(),
+    "exp": lambda t: (t * 0.01).exp(),
+    "log1p": lambda t: t.log1p(),
+    "sin": lambda t: t.sin(),
+    "tanh": lambda t: t.tanh(),
+    "times 1.5": lambda t: t * 1.5,
+    "divide": lambda t: t / 3,
+    "square-root of double": lambda t: (t + t).sqrt(),
+}
+_NUMPY: dict[str, Callable[[np.ndarray], Any]] = {
+    "sqrt": np.sqrt,
+    "abs-sqrt": lambda a: np.sqrt(np.abs(a)),
+    "exp": lambda a: np.exp(a * 0.01),
+    "log1p": np.log1p,
+    "sin": np.sin,
+    "tanh": np.tanh,
+    "times 1.5": lambda a: a * 1.5,
+    "divide": lambda a: a / 3,
+    "square-root of double": lambda a: np.sqrt(a + a),
+}
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "uint16", "uint32", "uint64", "int8", "int16"])
+def test_negation_then_float_operations_agree_with_numpy(kt_in: Any, theano: Any, dtype: str) -> None:
+    info = np.iinfo(dtype)
+    values = np.array([0, 1, 3, info.max, info.min, info.max // 2 + 1], dtype=dtype)
+    backends = [kt_in] + ([theano("CVM")] if kt_in.name == "theano" else [])
+    for backend in backends:
+        with kt.use_backend(backend):
+            x = kt.placeholder(shape=(None,), dtype=dtype, name="x")
+            f = kt.function([x], [_AFTER_NEGATION[name](-x) for name in _AFTER_NEGATION])
+            got = f(values)
+        with np.errstate(all="ignore"):
+            negated = -values
+            for result, name in zip(got, _AFTER_NEGATION):
+                want = np.asarray(_NUMPY[name](negated))
+                assert result.dtype == want.dtype, (backend, name)
+                np.testing.assert_allclose(result, want, rtol=2e-3 if want.dtype == np.float16 else 1e-6,
+                                           err_msg=f"{backend!r} {name}")
+
+
+# -- no engine tracebacks for valid programs (issue 8) -----------------------------------
+@pytest.mark.parametrize("mode", ["FAST_COMPILE", "CVM"])
+def test_valid_constant_programs_print_no_engine_traceback(theano: Any, mode: str, capfd: pytest.CaptureFixture[str]) -> None:
+    b = theano(mode)
+    with kt.use_backend(b):
+        cast = kt.constant(np.array([-1, 2], "int8")).astype("uint8").eval()
+        empty = kt.softmax(kt.constant(np.zeros((0, 3), "float32"))).eval()
+        half = kt.softmax(kt.constant(np.array([[1, 2, 3]]), dtype="float16")).eval()
+        huge = kt.log_softmax(kt.constant(np.array([3e38, 0], "float32"))).eval()
+        i = kt.placeholder(shape=(None,), dtype="int8", name="i")
+        cast_at_run_time = kt.function([i], i.astype("uint8"))(np.array([-1, -128, 5], "int8"))
+    captured = capfd.readouterr()
+    assert "Traceback" not in captured.err + captured.out
+    assert "Rewrite failure" not in captured.err + captured.out
+    np.testing.assert_array_equal(cast, np.array([255, 2], "uint8"))
+    assert empty.shape == (0, 3) and empty.dtype == np.float32
+    e = np.exp(np.array([1, 2, 3], "float32") - 3)
+    _check(half, (e / e.sum()).astype("float16")[None])
+    _check(huge, np.array([0.0, -3e38], "float32"))
+    np.testing.assert_array_equal(cast_at_run_time, np.array([255, 128, 5], "uint8"))
+
+
+# -- threads (issue 8) ------------------------------------------------------------------
+def test_softmax_compiles_with_its_function(theano: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # PyTensor's softmax is an OpFromGraph: left whole, it compiled its inner graph in
+    # PyTensor's default mode (Numba) on the first call, outside the compile lock.
+    for mode in ("FAST_COMPILE", "CVM"):
+        with kt.use_backend(theano(mode)):
+            x = kt.placeholder(shape=(None, 3), name="x")
+            outputs = [kt.softmax(x), kt.log_softmax(x)]
+            ops = _compiled_ops(monkeypatch, lambda: kt.function([x], outputs))  # noqa: B023  # called at once
+        assert not {"Softmax", "LogSoftmax", "OpFromGraph"} & set(ops), (mode, ops)
+
+
+def test_threads_building_and_compiling_at_once_never_fail(theano: Any) -> None:
+    per_thread = int(os.environ.get("KTENSOR_THREAD_FUNCTIONS", "12"))
+    b = theano("FAST_COMPILE")
+    failures: list[str] = []
+
+    def work(seed: int) -> None:
+        with kt.use_backend(b):
+            for i in range(per_thread):
+                try:
+                    v = kt.variable(np.full((3,), float(seed + i)), name="v")
+                    x = kt.placeholder(shape=(None, 3), name="x")
+                    f = kt.function([x], [kt.softmax(x * v), (x + v).sum()])
+                    probabilities, total = f(np.ones((2, 3), "float32"))
+                    if not np.allclose(probabilities.sum(axis=1), 1) or total != 6 * (1 + seed + i):
+                        failures.append(f"thread {seed}: wrong result")
+                except Exception as error:  # any failure is what the test counts
+                    failures.append(f"thread {seed}: {error}")
+
+    threads = [threading.Thread(target=work, args=(s,)) for s in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+
+
+# -- JAX mode (issue 11, item 3) -------------------------------------------------------
+def test_jax_mode_keeps_float32_and_leaves_jax_global_settings_alone(theano: Any) -> None:
+    require("jax")
+    import jax
+    import jax.numpy as jnp
+
+    before = bool(jax.config.read("jax_enable_x64"))
+    b = theano("JAX")
+    with kt.use_backend(b):
+        x = kt.placeholder(shape=(None, 4), name="x")
+        y = kt.placeholder(shape=(None, 2), name="y")
+        w = kt.variable(np.full((4, 2), 0.1), name="w")
+        bias = kt.variable(np.zeros(2), name="bias")
+        logits = x @ w + bias
+        loss = -(y * kt.log_softmax(logits, axis=-1)).sum(axis=-1).mean()
+        gw, gb = kt.gradients(loss, [w, bias])
+        step = kt.function([x, y], [loss, logits.mean(), x.sum(axis=0)],
+                           updates=[(w, w - 0.1 * gw), (bias, bias - 0.1 * gb)])
+        wide = kt.placeholder(shape=(None,), dtype="int64", name="wide")
+        exact = kt.function([wide], [wide + 1, wide.astype("float64") * 0.5])
+        xs = np.ones((3, 4), "float32")
+        ys = np.eye(2, dtype="float32")[[0, 1, 0]]
+        for _ in range(3):
+            outputs = step(xs, ys)
+            assert [o.dtype for o in outputs] == [np.float32] * 3
+        assert w.get_value().dtype == np.float32 and bias.get_value().dtype == np.float32
+        assert w.get_value().flags.writeable
+        big = np.array([2**53 + 1, -(2**40)], "int64")
+        plus_one, halves = exact(big)
+    np.testing.assert_array_equal(plus_one, big + 1)
+    assert halves.dtype == np.float64
+    np.testing.assert_array_equal(halves, big.astype("float64") * 0.5)
+    assert bool(jax.config.read("jax_enable_x64")) == before
+    assert jnp.arange(3).dtype == (jnp.int64 if before else jnp.int32)
+
+
+def test_jax_mode_runs_ktensor_run_time_checks(theano: Any, capfd: pytest.CaptureFixture[str]) -> None:
+    require("jax")
+    with kt.use_backend(theano("JAX")):
+        x = kt.placeholder(shape=(None,), dtype="int64", name="x")
+        v = kt.variable(np.zeros(2), name="v")
+        f = kt.function([x], x[x], updates=[(v, v + 1)])
+        np.testing.assert_array_equal(f(np.array([1, 0])), [0, 1])
+        with pytest.raises(kt.EngineError, match="ktensor: an index is out of bounds for axis 0"):
+            f(np.array([0, 5]))  # JAX alone clamps the index and returns 5
+        np.testing.assert_array_equal(v.get_value(), [1.0, 1.0])  # the failed call stored nothing
+    captured = capfd.readouterr()
+    assert "Traceback" not in captured.err + captured.out
