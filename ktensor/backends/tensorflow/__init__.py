@@ -1,18 +1,14 @@
-"""``TensorFlowBackend``: TensorFlow 2, symbols built in graph mode.
+"""``TensorFlowBackend``: TensorFlow 2, symbols built in graph mode, functions run eagerly.
 
-Each instance owns one ``tf.Graph`` and one ``tf.compat.v1.Session``; every
-symbol it builds lives in that graph. TensorFlow is imported when this module
-is, which happens only when the backend is first used.
-
-Execution path (see ``native_compile``): ``Session.make_callable`` with NumPy
-feeds. Measured on this project's 2-core CPU machine (``shared/ENGINES.md``,
-tiny inputs): ``Session.run`` 200–210 µs, ``make_callable`` 200–230 µs, a concrete
-function 155–355 µs, a pruned ``wrap_function`` 110 µs with eager-tensor inputs
-but ≈ 800 µs once NumPy inputs are converted. ``make_callable`` is the fastest
-path that takes NumPy arrays, keeps variable updates ordered with control
-dependencies, and is safe to call from several threads. Re-measured here for a
-2x2 add: ``Session.run`` 91 µs, ``make_callable`` 92 µs (a tie, but it skips the
-per-call fetch/feed parsing), through ``ktensor.Function`` 97 µs.
+Each instance builds every symbol in one graph of its own (``self.graph``, a
+``tf.Graph`` that is never run itself); its variables live in TensorFlow's eager
+context. ``kt.function`` copies just the part of that graph its outputs and
+updates need into a TensorFlow function of its own and calls it through the eager
+executor (:mod:`ktensor.backends.tensorflow.execution`): compiling and calling cost
+the same after a thousand functions as after one, and a function's graph is freed
+with it. ``clear_session()`` frees the build graph and the variables too.
+TensorFlow is imported when this module is, which happens only when the backend
+is first used.
 
 Examples:
     >>> import ktensor as kt
@@ -30,13 +26,13 @@ import contextlib
 import itertools
 import os
 import re
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import attrs
 import numpy as np
 
+from ktensor import dtypes
 from ktensor.backends._quiet import engine_stderr_silenced
 from ktensor.backends.base import Backend, CompiledCall, Native
 from ktensor.backends.core import ScanStep
@@ -51,7 +47,7 @@ with engine_stderr_silenced(not _USER_CHOSE_VERBOSITY):
 if not _USER_CHOSE_VERBOSITY:
     tf.get_logger().setLevel("ERROR")
 
-from ktensor.backends.tensorflow import kernels  # noqa: E402 - imports TensorFlow, after the quiet import above
+from ktensor.backends.tensorflow import execution, kernels  # noqa: E402 - imports TensorFlow, after the quiet import above
 from ktensor.backends.tensorflow.nn import NNKernels  # noqa: E402 - imports TensorFlow, after the quiet import above
 
 _ELEMENTWISE: dict[str, Any] = {
@@ -136,19 +132,21 @@ def _op_name(name: str | None) -> str | None:
 
 @attrs.define(eq=False)
 class _VariableHandle:
-    """A resource variable with its read tensor and a lazily built assign op."""
+    """An eager resource variable, the placeholder standing for its handle in the build
+    graph, and its read there."""
 
     variable: Any
+    placeholder: Any
     read: Any
-    assign_input: Any = None
-    assign_op: Any = None
 
 
 class TensorFlowBackend(NNKernels, Backend):
     """TensorFlow 2 in graph mode.
 
     Args:
-        jit_compile: compile functions with XLA (``global_jit_level``).
+        jit_compile: compile every function with XLA, as ``tf.function(jit_compile=True)``
+            does (functions with a run-time check or a print run without it: XLA drops
+            the one and cannot compile the other).
 
     Examples:
         >>> import ktensor as kt
@@ -161,7 +159,10 @@ class TensorFlowBackend(NNKernels, Backend):
     # (op, dtype) pairs TensorFlow has no CPU kernel or op definition for.
     kernel_widening: ClassVar[Mapping[str, Mapping[str, str]]] = {
         "negative": _SMALL_UNSIGNED,
-        "power": _SMALL_INTS,
+        # A function's optimiser rewrites 0 - x as Neg(x), which has no unsigned kernel.
+        "subtract": _SMALL_UNSIGNED,
+        # uint64 has its own power (kernels.unsigned_power): int64 would refuse 2**63 on.
+        "power": {k: v for k, v in _SMALL_INTS.items() if k != "uint64"},
         "matmul": _MATMUL_INTS,
         "less": _BOOL_ORDER,
         "less_equal": _BOOL_ORDER,
@@ -175,14 +176,15 @@ class TensorFlowBackend(NNKernels, Backend):
         super().__init__()
         self.jit_compile = jit_compile
         self.graph = tf.Graph()
-        config = tf.compat.v1.ConfigProto()
-        # One node without a CPU kernel must not poison unrelated runs.
-        config.graph_options.place_pruned_graph = True
-        if jit_compile:
-            config.graph_options.optimizer_options.global_jit_level = tf.compat.v1.OptimizerOptions.ON_1
-        with engine_stderr_silenced(not _USER_CHOSE_VERBOSITY):
-            self.session = tf.compat.v1.Session(graph=self.graph, config=config)
-        self._build_lock = threading.RLock()
+        # The variables read in self.graph (a handle does not keep its variable alive),
+        # and the eager handle each handle placeholder op of self.graph stands for.
+        self._variables: list[Any] = []
+        self._handles: dict[Any, Any] = {}
+
+    def native_clear_session(self) -> None:
+        self.graph = tf.Graph()
+        self._variables = []
+        self._handles = {}
 
     def options(self) -> dict[str, Any]:
         return {"jit_compile": self.jit_compile} if self.jit_compile else {}
@@ -205,8 +207,11 @@ class TensorFlowBackend(NNKernels, Backend):
         message = getattr(error, "message", str(error))
         lines = [line.strip() for line in message.splitlines() if line.strip()]
         for before, line in itertools.pairwise(lines):
-            if line.startswith("[[{{node"):
-                return before
+            if line.startswith("[[{{") and "{{node " in line:  # "[[{{function_node body}}{{node ...": in a loop
+                # A function's run names the function first: "{{function_node f}} ...".
+                # Assert prints its message as a repr, quotes escaped.
+                before = before.replace("\\'", "'").replace('\\"', '"')
+                return re.sub(r"^(\{\{function_node [^}]*\}\}\s*)+", "", before)
         return super().describe_engine_error(error)
 
     # -- symbols --------------------------------------------------------------
@@ -225,22 +230,20 @@ class TensorFlowBackend(NNKernels, Backend):
             return tf.compat.v1.placeholder(dtype, shape=shape, name=_op_name(name))
 
     def native_variable(self, value: np.ndarray, name: str | None) -> tuple[Native, Any]:
-        with self._building():
+        with tf.init_scope():
             variable = tf.Variable(value, name=_op_name(name))
-            read = variable.read_value()
-        self.session.run(variable.initializer)
-        return read, _VariableHandle(variable, read)
+        self._variables.append(variable)
+        with self.graph.as_default():  # even from a loop body: a loop reads it by capture
+            placeholder, read = execution.variable_read(variable, self._handles)
+        return read, _VariableHandle(variable, placeholder, read)
 
     def native_get_value(self, handle: Any) -> np.ndarray:
-        return np.asarray(self.session.run(handle.read))
+        with tf.init_scope():
+            return np.asarray(handle.variable.numpy())
 
     def native_set_value(self, handle: Any, value: np.ndarray) -> None:
-        with self._build_lock:
-            if handle.assign_op is None:
-                with self._building():
-                    handle.assign_input = tf.compat.v1.placeholder(handle.variable.dtype, handle.variable.shape)
-                    handle.assign_op = handle.variable.assign(handle.assign_input, read_value=False)
-        self.session.run(handle.assign_op, {handle.assign_input: value})
+        with tf.init_scope():
+            handle.variable.assign(value, read_value=False)
 
     def native_random(
         self, distribution: str, shape: tuple[int, ...] | Native, a: float, b: float, dtype: str, seed: int
@@ -259,7 +262,24 @@ class TensorFlowBackend(NNKernels, Backend):
 
     def native_elementwise(self, op: str, *xs: Native) -> Native:
         with self._building():
+            if op == "power" and xs[0].dtype.is_floating:
+                return kernels.float_power(*xs)
+            if op == "power" and xs[0].dtype == tf.uint64:
+                return kernels.unsigned_power(*xs)
             return _ELEMENTWISE[op](*xs)
+
+    def _kernel(self, op: str, natives: Sequence[Native], work: str, out: str, run: Callable[..., Native]) -> Native:
+        if op in ("maximum", "minimum") and dtypes.is_float(work):
+            # NumPy's answer on ties (0.0 against -0.0) depends on the dtype computed in,
+            # which float16 hides here (it runs in float32).
+            ties_first = work == "float16"
+
+            def extreme(x: Native, y: Native) -> Native:
+                with self._building():
+                    return kernels.extreme(op, x, y, ties_first)
+
+            return super()._kernel(op, natives, work, out, extreme)
+        return super()._kernel(op, natives, work, out, run)
 
     def native_reduce(self, op: str, x: Native, axes: tuple[int, ...], keepdims: bool) -> Native:
         with self._building():
@@ -383,10 +403,11 @@ class TensorFlowBackend(NNKernels, Backend):
     # -- gradients and execution ---------------------------------------------------
     def native_gradients(self, loss: Native, wrt: Sequence[Native]) -> list[Native | None]:
         with self._building():
-            with kernels.intermediates_kept():  # gradients of loops must not rewrite them
-                grads = tf.gradients(loss, list(wrt))
-            # Gathers (indexing) give IndexedSlices; a Session would return them as a
-            # (values, indices, shape) triple, so densify.
+            # A gradient of a loop or branch may rewrite its op to output intermediates:
+            # functions compiled before hold their own copy, so that is safe here.
+            grads = tf.gradients(loss, list(wrt))
+            # Gathers (indexing) give IndexedSlices, which a function cannot return as
+            # one array, so densify.
             return [None if g is None else tf.convert_to_tensor(g) for g in grads]
 
     def native_compile(
@@ -395,50 +416,7 @@ class TensorFlowBackend(NNKernels, Backend):
         outputs: Sequence[Native],
         updates: Sequence[tuple[Any, Native]],
     ) -> CompiledCall:
-        fed = [i for i, out in enumerate(outputs) if any(out is p for p in inputs)]
-        call = self._compile_fetches(inputs, outputs, updates)
-        if not fed:
-            return call
-
-        def copying(arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
-            # TensorFlow hands a fed placeholder's array back as it is: copy it, so the
-            # caller's input and the function's output never share memory.
-            results = list(call(arrays))
-            for i in fed:
-                results[i] = np.array(results[i])
-            return results
-
-        return copying
-
-    def _compile_fetches(
-        self,
-        inputs: Sequence[Native],
-        outputs: Sequence[Native],
-        updates: Sequence[tuple[Any, Native]],
-    ) -> CompiledCall:
-        fetches = list(outputs)
-        with self._building():
-            if updates:
-                # Every read (outputs, new values) happens before any assign: without
-                # these dependencies the order inside one run is a race.
-                with tf.control_dependencies(list(outputs) + [value for _, value in updates]):
-                    assigns = [handle.variable.assign(value, read_value=False) for handle, value in updates]
-                fetches.append(tf.group(*assigns))
-        count = len(outputs)
-        if updates:
-            # Concurrent runs would each read the old values and both assign: one
-            # update lost. A function with updates runs one call at a time.
-            lock = threading.Lock()
-            runner = self.session.make_callable(fetches, feed_list=list(inputs))
-
-            def call_with_updates(arrays: Sequence[np.ndarray]) -> list[np.ndarray]:
-                with lock:
-                    return runner(*arrays)[:count]  # type: ignore[no-any-return]
-
-            return call_with_updates
-        if count == 1:
-            # A single fetch skips TensorFlow's list handling (~3 µs a call).
-            single = self.session.make_callable(fetches[0], feed_list=list(inputs))
-            return lambda arrays: [single(*arrays)]
-        many = self.session.make_callable(fetches, feed_list=list(inputs))
-        return lambda arrays: many(*arrays)  # type: ignore[no-any-return]
+        pairs = [(handle.placeholder, value) for handle, value in updates]
+        return execution.compile_function(  # type: ignore[no-any-return]
+            self.graph, self._handles, inputs, outputs, pairs, self.jit_compile, keep_alive=self._variables
+        )

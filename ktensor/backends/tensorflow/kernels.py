@@ -21,9 +21,8 @@ Examples:
 
 from __future__ import annotations
 
-import contextlib
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -242,30 +241,7 @@ def cond(condition: Native, then_fn: Callable[[], Native], else_fn: Callable[[],
     assert) are pruned, so tie them to the result with control dependencies, as
     ``print_tensor`` does.
     """
-    with intermediates_kept():
-        return tf.cond(condition, then_fn, else_fn)
-
-
-@contextlib.contextmanager
-def intermediates_kept() -> Iterator[None]:
-    """Build control flow whose op outputs every intermediate from the start.
-
-    A gradient of a ``While``/``If`` op needs the forward intermediates; by default
-    TensorFlow adds them as outputs when the gradient is built, rewriting the forward
-    op, which fails ("Connecting to invalid output") once a Session has run the graph
-    (an ``eval`` before ``gradients``). Keeping them from the start costs nothing at
-    run time. Gradients are built under it too (else TensorFlow moves shape ops into
-    the forward loop, the same rewrite). The switch is TensorFlow's process-wide one,
-    set only while ktensor builds and restored right after.
-    """
-    from tensorflow.python.ops import control_flow_util_v2 as util
-
-    previous = util._EXPERIMENTAL_OUTPUT_ALL_INTERMEDIATES_OVERRIDE
-    util._EXPERIMENTAL_OUTPUT_ALL_INTERMEDIATES_OVERRIDE = True
-    try:
-        yield
-    finally:
-        util._EXPERIMENTAL_OUTPUT_ALL_INTERMEDIATES_OVERRIDE = previous
+    return tf.cond(condition, then_fn, else_fn)
 
 
 def scan(
@@ -319,19 +295,18 @@ def scan(
     def body(i: Native, *carried: Native) -> list[Native]:
         t = n - 1 - i if reverse else i
         # The step is built again inline, not called as the traced function: a gradient of
-        # a function call inside a loop rewrites the call to output its intermediates,
-        # which a graph that a Session has run cannot take.
+        # a function call inside a loop rewrites the call to output its intermediates
+        # (the traced function only tells the output dtypes and shapes).
         results = traced(*(ta.read(t) for ta in inputs), *carried[:n_states])
         written = [ta.write(i, o) for ta, o in zip(carried[n_states:], results[n_states:])]
         return [i + 1, *results[:n_states], *written]
 
-    with intermediates_kept():
-        final = tf.while_loop(
-            lambda i, *_: i < n,
-            body,
-            [tf.constant(0, tf.int32), *initial, *stacks],
-            maximum_iterations=n,
-        )
+    final = tf.while_loop(
+        lambda i, *_: i < n,
+        body,
+        [tf.constant(0, tf.int32), *initial, *stacks],
+        maximum_iterations=n,
+    )
     return [ta.stack() for ta in final[1 + n_states :]], list(final[1 : 1 + n_states])
 
 
@@ -415,3 +390,63 @@ def nan_rows_as_numpy(softmax: Native, axis: int) -> Native:
     and infinities cost 9 %.)
     """
     return softmax + 0 * tf.reduce_sum(softmax, axis=axis, keepdims=True)
+
+
+def extreme(op: str, x: Native, y: Native, ties_first: bool) -> Native:
+    """``np.maximum`` (``op="maximum"``) or ``np.minimum`` of floats, NaN and signed
+    zeros as NumPy.
+
+    NumPy answers the NaN where either operand is NaN, as TensorFlow does, and on
+    equal values (``0.0`` against ``-0.0``) one operand by its dtype: ``x`` for
+    float16, whose loop is ``(x >= y || isnan(x)) ? x : y``, ``y`` for float32 and
+    float64, whose SIMD loops return the second operand. TensorFlow's kernels
+    return the first operand on ties for one element and the second in long
+    vectorised arrays, so equal values are selected. Where an operand is a constant
+    without zeros, equal values have the same bits and TensorFlow's kernel alone is
+    NumPy's (``clip`` by nonzero bounds, ``maximum(x, 1e-12)``). On ties the gradient
+    flows to the operand answered.
+    """
+    kernel = tf.math.maximum if op == "maximum" else tf.math.minimum
+    result = kernel(x, y)
+    for operand in (x, y):
+        value = tf.get_static_value(operand)
+        if value is not None and not np.any(np.asarray(value) == 0):
+            return result
+    return tf.where(tf.math.equal(x, y), x if ties_first else y, result)
+
+
+def float_power(x: Native, y: Native) -> Native:
+    """``x ** y`` of floats with IEEE 754's (and NumPy's) special values.
+
+    TensorFlow's graph optimiser (and XLA) rewrite ``x ** -0.5`` with a constant
+    exponent as ``rsqrt(x)``, which is ``-inf`` at ``-0.0`` and NaN at ``-inf``,
+    where ``pow`` gives ``+inf`` and ``0``. For that exponent the two values are
+    selected; any other exponent keeps TensorFlow's ``pow``, which is IEEE's.
+    """
+    result = tf.math.pow(x, y)
+    exponent = tf.get_static_value(y)
+    if exponent is None or not np.all(np.asarray(exponent) == -0.5):
+        return result
+    zero = tf.math.equal(x, tf.zeros((), x.dtype))
+    result = tf.where(zero, tf.constant(np.inf, x.dtype), result)
+    return tf.where(tf.math.equal(x, tf.constant(-np.inf, x.dtype)), tf.zeros((), x.dtype), result)
+
+
+def unsigned_power(x: Native, y: Native) -> Native:
+    """``x ** y`` of uint64 operands, wrapping as NumPy's.
+
+    TensorFlow has no uint64 ``Pow``, and in int64 an exponent from 2**63 on is
+    negative (refused). The bits of a wrapping product are the same signed or
+    unsigned, so the power runs in int64 on the same bits; an exponent ``e >= 2**63``
+    is split as ``x ** (e - 2**63) * x ** (2**63)``, where ``x ** (2**63)`` is 1 modulo
+    2**64 for an odd ``x`` (odd numbers modulo 2**64 have order dividing 2**62) and 0
+    for an even one.
+    """
+    base = tf.bitcast(x, tf.int64)
+    exponent = tf.bitcast(y, tf.int64)
+    huge = tf.math.less(exponent, tf.zeros((), tf.int64))
+    low = tf.bitwise.bitwise_and(exponent, tf.constant(np.iinfo(np.int64).max, tf.int64))
+    result = tf.math.pow(base, low)
+    even = tf.math.equal(tf.bitwise.bitwise_and(base, tf.ones((), tf.int64)), tf.zeros((), tf.int64))
+    result = tf.where(tf.math.logical_and(huge, even), tf.zeros((), tf.int64), result)
+    return tf.bitcast(result, tf.uint64)
