@@ -1,16 +1,16 @@
 """Timing: build, compile and steady calls of every variant on one workload and size.
 
-Steady calls are sampled in rounds, every variant once per round, engine by engine
-in a new random order, so a burst of machine noise lands on every variant instead of on one, which
-keeps the ratios honest on a busy 2-core machine. Each sample times enough calls
-to last ``sample_seconds`` (at least one), right after one untimed call of the
-same variant; warm-up calls are excluded.
+The method is ``kt.compare``'s (:mod:`ktensor.compare.timing`): steady calls are
+sampled in rounds, engine by engine in a new random order each round, with a pause
+(200 ms) before each engine so the previous engine's worker threads have parked, one
+untimed call before each sample, and samples of enough calls to last
+``sample_seconds``; warm-up calls are excluded. Build and compile are timed on a
+fresh context each time (a new backend instance, a new ``tf.Graph``), compiles after
+one untimed compile has filled the engine's cache.
 """
 
 from __future__ import annotations
 
-import gc
-import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -20,43 +20,27 @@ import numpy as np
 from benchmarks.model import Measurement
 from benchmarks.runners import Call, Runner
 from benchmarks.workloads import Workload
+from ktensor.compare.timing import Timed, Timing, sample_calls, short_error, timed
 
+__all__ = ["FULL", "QUICK", "Timing", "measure_case"]
 
-@attrs.define
-class Settings:
-    """How much to repeat each kind of measurement."""
-
-    repeat: int = 15
-    build_repeat: int = 3
-    compile_repeat: int = 2
-    warmup_calls: int = 3
-    sample_seconds: float = 0.02
-    engine_pause: float = 0.005
-
-
-def _timed(action: Callable[..., Any], *args: Any) -> tuple[float, Any]:
-    start = time.perf_counter()
-    result = action(*args)
-    return time.perf_counter() - start, result
-
-
-def _short(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0] if text else ''}"[:200]
+#: The suite's settings: a full run, and ``--quick`` (fewer rounds, several samples per
+#: visit of an engine, so the 200 ms pauses stay few).
+FULL = Timing(rounds=15, samples_per_visit=1, build_repeat=3, compile_repeat=2, sample_seconds=0.02)
+QUICK = Timing(rounds=2, samples_per_visit=4, build_repeat=1, compile_repeat=1, warmup_calls=2, sample_seconds=0.006)
 
 
 @attrs.define
 class _Prepared:
     runner: Runner
     call: Call
-    number: int = 1
 
 
 def measure_case(
     workload: Workload,
     size: int,
     runners: Sequence[Runner],
-    settings: Settings,
+    settings: Timing,
     on_step: Callable[[str], None] = lambda label: None,
 ) -> list[Measurement]:
     """Build, compile and call ``workload`` at ``size`` on every runner."""
@@ -78,7 +62,7 @@ def measure_case(
             call = None
             for _ in range(settings.build_repeat):
                 ctx = runner.fresh()
-                seconds, built = _timed(runner.build, ctx, workload, size, params)
+                seconds, built = timed(runner.build, ctx, workload, size, params)
                 build.samples.append(seconds)
             # One untimed compile fills the engine's cache; the timed ones then all
             # see a warm cache, the same for ktensor and the native code.
@@ -87,63 +71,24 @@ def measure_case(
             for _ in range(settings.compile_repeat):
                 ctx = runner.fresh()
                 built = runner.build(ctx, workload, size, params)
-                seconds, call = _timed(_compile_and_call, runner, ctx, built, arrays)
+                seconds, call = timed(_compile_and_call, runner, ctx, built, arrays)
                 compile_.samples.append(seconds)
             assert call is not None
             prepared.append(_Prepared(runner, call))
         except Exception as error:  # noqa: BLE001 - a variant's failure is a result, not a crash
-            build.error = compile_.error = _short(error)
-    results += _sample_calls(workload, size, prepared, arrays, settings)
+            build.error = compile_.error = short_error(error)
+    items = [Timed(p.runner.variant.name, p.runner.variant.engine, _bind(p.call, arrays)) for p in prepared]
+    sample_calls(items, settings, seed=size)
+    for item in items:
+        results.append(Measurement(workload.name, size, item.key, "call", item.samples, item.error))
     return results
+
+
+def _bind(call: Call, arrays: list[np.ndarray]) -> Callable[[], Any]:
+    return lambda: call(arrays)
 
 
 def _compile_and_call(runner: Runner, ctx: Any, built: Any, arrays: list[np.ndarray]) -> Call:
     call = runner.compile(ctx, built)
     call(arrays)
     return call
-
-
-def _sample_calls(
-    workload: Workload, size: int, prepared: list[_Prepared], arrays: list[np.ndarray], settings: Settings
-) -> list[Measurement]:
-    measurements = {p.runner.variant.name: Measurement(workload.name, size, p.runner.variant.name, "call") for p in prepared}
-    live: list[_Prepared] = []
-    for p in prepared:
-        try:
-            for _ in range(settings.warmup_calls):
-                p.call(arrays)
-            seconds, _ = _timed(p.call, arrays)
-            p.number = max(1, int(settings.sample_seconds / max(seconds, 1e-9)))
-            live.append(p)
-        except Exception as error:  # noqa: BLE001
-            measurements[p.runner.variant.name].error = _short(error)
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        order = np.random.default_rng(size)
-        engines: dict[str, list[_Prepared]] = {}
-        for p in live:
-            engines.setdefault(p.runner.variant.engine, []).append(p)
-        groups = list(engines.values())
-        for _ in range(settings.repeat):
-            # Each round visits the engines in a new random order and, within an
-            # engine, its variants in a new random order, so ktensor and its native
-            # peer are sampled moments apart. Between engines it pauses briefly: an
-            # engine's worker threads keep spinning after a call and would steal the
-            # next engine's CPU. One untimed call precedes each sample, to wake the
-            # threads of the engine about to be timed.
-            for group_index in order.permutation(len(groups)):
-                time.sleep(settings.engine_pause)
-                group = groups[group_index]
-                for index in order.permutation(len(group)):
-                    p = group[index]
-                    call, number = p.call, p.number
-                    call(arrays)
-                    start = time.perf_counter()
-                    for _ in range(number):
-                        call(arrays)
-                    measurements[p.runner.variant.name].samples.append((time.perf_counter() - start) / number)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-    return list(measurements.values())

@@ -18,7 +18,9 @@ import attrs
 #: first_result_cold / first_result_warm: seconds from a fresh process's engine import
 #:   to the first result (build + compile + first call), engine cache empty / filled.
 #: import: seconds to import a module in a fresh interpreter.
-METRICS = ("call", "build", "compile", "first_result_cold", "first_result_warm", "import")
+#: churn: seconds of each iteration of the churn loop (build + compile + first call of a new function).
+#: churn_rss: the process's resident memory (bytes) before the churn loop and after every 100 iterations.
+METRICS = ("call", "build", "compile", "first_result_cold", "first_result_warm", "import", "churn", "churn_rss")
 
 
 @attrs.define
@@ -26,9 +28,9 @@ class Variant:
     """One way of running a workload.
 
     Attributes:
-        name: unique label shown in the table, e.g. ``"ktensor/theano[CVM]"``.
+        name: unique label shown in the table, e.g. ``"ktensor theano/CVM"``, ``"native pytensor/CVM"``.
         family: ``"ktensor"``, ``"native"`` (hand-written engine code) or ``"numpy"``.
-        engine: ``"theano"``, ``"tensorflow"`` or ``"numpy"``.
+        engine: ``"theano"``, ``"tensorflow"``, ``"jax"`` or ``"numpy"``.
         mode: the engine mode or path, e.g. ``"CVM"``, ``"NUMBA"``, ``"graph"``, ``"xla"``,
             ``"session.run"``, ``"tf.function"``, ``"plain"``; ``"-"`` for NumPy.
     """
@@ -80,7 +82,7 @@ class TargetCheck:
 
 @attrs.define
 class RunResult:
-    """A whole run: the machine, the versions, the options, every measurement."""
+    """A whole run: the machine, the versions, the options, every measurement, the BLAS threads."""
 
     date: str
     machine: dict[str, Any]
@@ -89,6 +91,7 @@ class RunResult:
     variants: list[Variant] = attrs.field(factory=list)
     measurements: list[Measurement] = attrs.field(factory=list)
     targets: list[TargetCheck] = attrs.field(factory=list)
+    blas: dict[str, Any] = attrs.field(factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict; every raw sample is kept."""

@@ -15,6 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.model import Measurement, RunResult, TargetCheck
+from ktensor.compare.units import format_duration, format_ratio, scale_seconds
+
+__all__ = ["format_duration", "format_ratio", "format_table", "format_targets", "load_json", "nn_targets",
+           "scale_seconds", "write_json", "write_plot"]
 
 #: What each metric's table shows, as its title.
 METRIC_TITLES = {
@@ -24,48 +28,13 @@ METRIC_TITLES = {
     "first_result_cold": "fresh process to first result, engine cache empty",
     "first_result_warm": "fresh process to first result, engine cache filled",
     "import": "time to import in a fresh interpreter",
+    "churn": "one iteration of the churn loop: build + compile + first call of a new function",
 }
 
 #: Columns between two table columns.
 GAP = "  "
 
 Row = tuple[str, int | None]
-
-
-def scale_seconds(seconds: float) -> tuple[float, str]:
-    """Express ``seconds`` in the unit (ns, µs, ms, s) that puts it in [1, 1000).
-
-    Returns:
-        The scaled value and the unit's symbol; seconds for anything from 1 s up.
-    """
-    for factor, unit in ((1e-9, "ns"), (1e-6, "µs"), (1e-3, "ms")):
-        if abs(seconds) < factor * 999.9995:  # 1e-6 is 9.99...e-7 in binary: call it 1µs
-            return seconds / factor, unit
-    return seconds, "s"
-
-
-def _three_digits(value: float) -> str:
-    """``value`` (expected in [0, 1000)) with three significant digits."""
-    if value >= 100:
-        return f"{value:.0f}"
-    if value >= 10:
-        return f"{value:.1f}"
-    return f"{value:.2f}"
-
-
-def format_duration(seconds: float) -> str:
-    """``seconds`` in an adaptive unit with three significant digits, e.g. ``"12.3µs"``."""
-    value, unit = scale_seconds(seconds)
-    text = _three_digits(value)
-    if float(text) >= 1000 and unit != "s":  # 999.7ns rounds up to the next unit
-        value, unit = scale_seconds(float(text) * {"ns": 1e-9, "µs": 1e-6, "ms": 1e-3}[unit])
-        text = _three_digits(value)
-    return text + unit
-
-
-def format_ratio(ratio: float) -> str:
-    """A ratio to the fastest with three significant digits, e.g. ``"×3.71"``."""
-    return "×" + (_three_digits(ratio) if ratio < 1000 else f"{ratio:.0f}")
 
 
 def _variants_with(result: RunResult, metric: str) -> list[str]:
@@ -126,10 +95,10 @@ def _cell_text(m: Measurement | None, fastest: float | None, verbose: bool) -> s
 
 
 def _header_lines(name: str, width: int) -> tuple[str, str]:
-    """A column header on two lines, split after the first ``/`` when ``name`` is wider than its cells."""
-    head, slash, tail = name.partition("/")
-    if slash and len(name) > width:
-        return head + slash, tail
+    """A column header on two lines, split at the first space when ``name`` is wider than its cells."""
+    head, space, tail = name.partition(" ")
+    if space and len(name) > width:
+        return head, tail
     return "", name
 
 
@@ -271,9 +240,9 @@ def format_targets(result: RunResult) -> str:
 NN_WORKLOADS = ("conv2d", "cnn_train", "rnn_train")
 NN_TF_LIMIT, COMPOSED_CONV_LIMIT = 1.02, 3.0
 #: ktensor's TensorFlow variants beside their native peers; the PyTensor variants compared with TF's kernel.
-_NN_TF_PAIRS = (("ktensor/tensorflow[graph]", "tf[graph]"), ("ktensor/tensorflow[xla]", "tf[xla]"))
-_COMPOSED_VARIANTS = ("ktensor/theano[CVM]", "ktensor/theano[NUMBA]", "ktensor/theano[JAX]")
-_NATIVE_CONV = "tf[graph]"
+_NN_TF_PAIRS = (("ktensor tensorflow/graph", "native tensorflow/graph"), ("ktensor tensorflow/xla", "native tensorflow/xla"))
+_COMPOSED_VARIANTS = ("ktensor theano/CVM", "ktensor theano/NUMBA", "ktensor theano/JAX")
+_NATIVE_CONV = "native tensorflow/graph"
 
 
 def _largest_call(result: RunResult, workload: str, variant: str, peer: str) -> tuple[Measurement, Measurement] | None:
@@ -296,7 +265,7 @@ def nn_targets(result: RunResult) -> list[TargetCheck]:
     For each ktensor TensorFlow variant: the worst over :data:`NN_WORKLOADS` of its call
     time ÷ its native peer's (median of per-round ratios), each at the largest size
     measured, limit :data:`NN_TF_LIMIT`. For each ktensor PyTensor variant: its
-    ``cnn_train`` call ÷ ``tf[graph]``'s, at the largest size, limit
+    ``cnn_train`` call ÷ ``native tensorflow/graph``'s, at the largest size, limit
     :data:`COMPOSED_CONV_LIMIT`. A pair measured nowhere gives no line.
 
     Example:
@@ -349,8 +318,8 @@ def _tick_label(seconds: float, _position: float) -> str:
     return f"{value:.3g}{unit}"
 
 
-def _plot_title(result: RunResult, metric: str) -> str:
-    """``"ktensor benchmark, call: ... — 2024-05-01 — AMD EPYC, 16 cores"``."""
+def _plot_title(result: RunResult) -> str:
+    """``"ktensor benchmark — 2024-05-01 — AMD EPYC, 16 cores"``."""
     machine = result.machine
     where = ", ".join(
         part
@@ -360,7 +329,7 @@ def _plot_title(result: RunResult, metric: str) -> str:
     return " — ".join(
         part
         for part in (
-            f"ktensor benchmark, {metric}: {METRIC_TITLES.get(metric, metric)}",
+            "ktensor benchmark",
             result.date.replace("T", " "),
             where,
         )
@@ -368,138 +337,214 @@ def _plot_title(result: RunResult, metric: str) -> str:
     )
 
 
-def write_plot(result: RunResult, path: Path, metric: str = "call") -> Path | None:
-    """Plot the medians of ``metric`` to a PNG (about 1600×1000 px) at ``path``.
+#: The plot's sections: steady call and compile time against size, then time to first result.
+PLOT_METRICS = ("call", "compile")
 
-    Each workload measured at several sizes gets a log–log subplot of time against
-    size, one line per variant (median, with the min–max of the samples as a shaded
-    band); the workloads measured at one size share a bar chart (log scale, min–max as
-    error bars). A variant keeps its colour in every subplot (line style by family,
-    marker by engine), so one legend under the subplots serves them all. Failed and
-    missing measurements are left out. The figure is drawn on a bare matplotlib
-    ``Figure`` with the non-interactive Agg canvas, so pyplot's global backend is never
-    touched.
 
-    Args:
-        result: the run.
-        path: the PNG to write, conventionally next to the run's JSON file.
-        metric: one of ``benchmarks.model.METRICS``.
+def write_plot(result: RunResult, path: Path) -> Path | None:
+    """Plot the run to a PNG at ``path``: steady call, compile and time to first result.
+
+    Two sections of log–log panels of time against size, one panel per workload
+    measured at several sizes: **steady call** (median; the min–max of the samples as
+    whiskers at each point, drawn under the lines so they never hide them) and
+    **compile** (with the first call, warm cache). A bottom row holds bar charts: time
+    to first result in a fresh process (cold and warm cache, per variant), and the
+    workloads measured at one size (their call time). A variant keeps its colour in
+    every panel (line style by family: solid ktensor, dashed native, dotted NumPy;
+    marker by engine), so one legend serves them all. Failed and missing measurements
+    are left out. Drawn on a bare matplotlib ``Figure`` with the Agg canvas, so
+    pyplot's global backend is never touched.
 
     Returns:
         ``path``, or None (after a one-line warning on stderr) when matplotlib is not
-        installed or nothing measured ``metric``.
+        installed or nothing was measured.
     """
     try:
         from matplotlib import colormaps
-        from matplotlib.axes import Axes
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
         from matplotlib.lines import Line2D
-        from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
     except ImportError:
         print(
             "warning: matplotlib is not installed (pip install ktensor[bench]); no plot written",
             file=sys.stderr,
         )
         return None
-    rows, variants, grid = _cells(result, metric)
-    measured = {
-        key: (m.median, m.minimum, m.maximum)
-        for key, m in grid.items()
-        if m.error is None and m.median is not None and m.minimum is not None and m.maximum is not None
-    }
+    names = [v.name for v in result.variants]
+    measured = _plottable(result)
     if not measured:
-        print(f"warning: no {metric} measurement to plot; no plot written", file=sys.stderr)
+        print("warning: nothing measured to plot; no plot written", file=sys.stderr)
         return None
-
     families = {v.name: v.family for v in result.variants}
     engines = {v.name: v.engine for v in result.variants}
-    palette = colormaps["tab10" if len(variants) <= 10 else "tab20"]
+    palette = colormaps["tab10" if len(names) <= 10 else "tab20"]
     style: dict[str, dict[str, Any]] = {
         name: {
             "color": palette(i % palette.N),
             "linestyle": {"ktensor": "-", "native": "--"}.get(families.get(name, ""), ":"),
-            "marker": {"theano": "o", "tensorflow": "s"}.get(engines.get(name, ""), "^"),
+            "marker": {"theano": "o", "tensorflow": "s", "jax": "D"}.get(engines.get(name, ""), "^"),
         }
-        for i, name in enumerate(variants)
+        for i, name in enumerate(names)
     }
-    sizes: dict[str, list[int | None]] = {}
-    for workload, size in rows:
-        if any((workload, size, v) in measured for v in variants):
-            sizes.setdefault(workload, []).append(size)
-    curves = [w for w, found in sizes.items() if len(found) > 1 and None not in found]
-    singles = [(w, s) for w, found in sizes.items() if w not in curves for s in found]
-
-    panels = len(curves) + (1 if singles else 0)
-    columns = min(3, panels)
-    lines = math.ceil(panels / columns)
-    figure = Figure(figsize=(16, 10), dpi=100, layout="constrained")
+    curves = _curve_workloads(measured, "call")
+    columns = max(1, min(4, len(curves)))
+    curve_rows = math.ceil(len(curves) / columns) if curves else 0
+    bottom_panels = [
+        panel for panel, present in (
+            (_first_result_panel, any(k[3].startswith("first_result") for k in measured)),
+            (_single_size_panel, any(k[3] == "call" and k[0] not in curves for k in measured)),
+            (_churn_panel, any(m.metric == "churn" and m.samples for m in result.measurements)),
+        ) if present
+    ]
+    columns = max(columns, len(bottom_panels), 2)
+    heights = [curve_rows, curve_rows] * bool(curves) + [1] * bool(bottom_panels)
+    figure = Figure(figsize=(4.4 * columns + 1, 3.2 * sum(heights) + 1.5), dpi=90, layout="constrained")
     FigureCanvasAgg(figure)
-    figure.suptitle(_plot_title(result, metric), fontsize=13)
-    axes = figure.subplots(lines, columns, squeeze=False).ravel()
+    figure.suptitle(_plot_title(result), fontsize=13)
+    sections = list(figure.subfigures(len(heights), 1, height_ratios=heights, squeeze=False).ravel())
+    for section, metric in zip(sections[:2] if curves else [], PLOT_METRICS):
+        section.suptitle(f"{metric}: {METRIC_TITLES[metric]}", fontsize=12)
+        axes = section.subplots(curve_rows, columns, squeeze=False).ravel()
+        for ax, workload in zip(axes, curves):
+            _curve_panel(ax, measured, metric, workload, names, style)
+        for ax in axes[len(curves):]:
+            ax.set_visible(False)
+    if bottom_panels:
+        axes = sections[-1].subplots(1, len(bottom_panels), squeeze=False).ravel()
+        for ax, panel in zip(axes, bottom_panels):
+            panel(ax, result, measured, names, style)
+    shown = [n for n in names if any(key[2] == n for key in measured)]
+    handles = [Line2D([], [], markersize=6, linewidth=1.6, **style[n]) for n in shown]
+    figure.legend(handles, shown, loc="outside lower center", ncols=max(1, min(len(shown), columns + 1)),
+                  frameon=False, fontsize=10)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=90)
+    return path
 
-    def time_axis(ax: Axes, label: str) -> None:
-        """Log time axis with 1-2-5 ticks in adaptive units (at least one tick on a narrow range)."""
-        ax.set_yscale("log")
-        ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-        ax.yaxis.set_major_formatter(FuncFormatter(_tick_label))
-        ax.yaxis.set_minor_formatter(NullFormatter())
-        ax.set_ylabel(label)
-        ax.grid(True, axis="y", which="major", alpha=0.3)
 
-    for ax, workload in zip(axes, curves):
-        xs = [s for s in sizes[workload] if s is not None]
-        for variant in variants:
-            points = [(s, measured[(workload, s, variant)]) for s in xs if (workload, s, variant) in measured]
-            if not points:
-                continue
-            at = [s for s, _ in points]
-            ax.plot(at, [t[0] for _, t in points], markersize=5, linewidth=1.6, **style[variant])
-            ax.fill_between(
-                at,
-                [t[1] for _, t in points],
-                [t[2] for _, t in points],
-                color=style[variant]["color"],
-                alpha=0.15,
-                linewidth=0,
-            )
+Key = tuple[str, int | None, str, str]
+
+
+def _plottable(result: RunResult) -> dict[Key, tuple[float, float, float]]:
+    """(workload, size, variant, metric) -> (median, min, max) of every successful measurement."""
+    return {
+        (m.workload, m.size, m.variant, m.metric): (m.median, m.minimum, m.maximum)
+        for m in result.measurements
+        if m.error is None and m.median is not None and m.minimum is not None and m.maximum is not None
+    }
+
+
+def _curve_workloads(measured: dict[Key, tuple[float, float, float]], metric: str) -> list[str]:
+    sizes: dict[str, set[int]] = {}
+    for workload, size, _, m in measured:
+        if m == metric and size is not None:
+            sizes.setdefault(workload, set()).add(size)
+    return [w for w, found in sizes.items() if len(found) > 1]
+
+
+def _time_axis(ax: Any, label: str) -> None:
+    """Log time axis in adaptive units."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(FuncFormatter(_tick_label))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.set_ylabel(label)
+    ax.grid(True, axis="y", which="major", alpha=0.3)
+
+
+def _curve_panel(
+    ax: Any, measured: dict[Key, tuple[float, float, float]], metric: str, workload: str, names: list[str],
+    style: dict[str, dict[str, Any]],
+) -> None:
+    from matplotlib.ticker import NullFormatter
+
+    xs = sorted({s for w, s, _, m in measured if w == workload and m == metric and s is not None})
+    for variant in names:
+        points = [(s, measured[(workload, s, variant, metric)]) for s in xs if (workload, s, variant, metric) in measured]
+        if not points:
+            continue
+        at = [s for s, _ in points]
+        medians = [t[0] for _, t in points]
+        ax.vlines(at, [t[1] for _, t in points], [t[2] for _, t in points], color=style[variant]["color"],
+                  alpha=0.35, linewidth=3, zorder=1)
+        ax.plot(at, medians, markersize=4, linewidth=1.4, zorder=2, **style[variant])
+    if xs:
         ax.set_xscale("log", base=2)
         ax.set_xticks(xs, [str(s) for s in xs])
         ax.xaxis.set_minor_formatter(NullFormatter())
-        ax.grid(True, axis="x", which="major", alpha=0.3)
-        time_axis(ax, "median (band: min–max)")
-        ax.set_title(workload, fontsize=12)
-        ax.set_xlabel("size n")
+    ax.grid(True, axis="x", which="major", alpha=0.3)
+    _time_axis(ax, "median (whiskers: min–max)")
+    ax.set_title(workload, fontsize=11)
+    ax.set_xlabel("size n")
 
-    if singles:
-        ax = axes[len(curves)]
-        for group, (workload, size) in enumerate(singles):
-            bars = [(v, measured[(workload, size, v)]) for v in variants if (workload, size, v) in measured]
-            bar_width = min(0.8 / len(bars), 0.2)
-            ax.bar(
-                [group + (i - (len(bars) - 1) / 2) * bar_width for i in range(len(bars))],
-                [t[0] for _, t in bars],
-                bar_width * 0.9,
-                yerr=[[t[0] - t[1] for _, t in bars], [t[2] - t[0] for _, t in bars]],
-                color=[style[v]["color"] for v, _ in bars],
-                error_kw={"elinewidth": 1, "capsize": 2, "ecolor": "0.3"},
-            )
-        spread = [t for (w, s, _), t in measured.items() if (w, s) in singles]
-        time_axis(ax, "median (bars: min–max)")
-        ax.set_ylim(min(t[1] for t in spread) / 2, max(t[2] for t in spread) * 1.5)
-        ax.set_xlim(-0.5, len(singles) - 0.5)
-        ax.set_xticks(
-            range(len(singles)), [_row_label(row) for row in singles], rotation=15 if len(singles) > 2 else 0
+
+def _bars(
+    ax: Any, groups: list[tuple[str, list[tuple[str, tuple[float, float, float]]]]], style: dict[str, dict[str, Any]]
+) -> None:
+    """Bars per group (one per variant, min–max as error bars), log time axis."""
+    spread = [t for _, bars in groups for _, t in bars]
+    for index, (_, bars) in enumerate(groups):
+        width = min(0.8 / max(len(bars), 1), 0.2)
+        ax.bar(
+            [index + (i - (len(bars) - 1) / 2) * width for i in range(len(bars))],
+            [t[0] for _, t in bars],
+            width * 0.9,
+            yerr=[[t[0] - t[1] for _, t in bars], [t[2] - t[0] for _, t in bars]],
+            color=[style[v]["color"] for v, _ in bars],
+            error_kw={"elinewidth": 1, "capsize": 2, "ecolor": "0.3"},
         )
-        ax.set_title("workloads measured at one size", fontsize=12)
+    _time_axis(ax, "median (bars: min–max)")
+    if spread:
+        ax.set_ylim(min(t[1] for t in spread) / 2, max(t[2] for t in spread) * 1.5)
+    ax.set_xlim(-0.5, max(len(groups), 1) - 0.5)
+    ax.set_xticks(range(len(groups)), [label for label, _ in groups])
 
-    for ax in axes[panels:]:
-        ax.set_visible(False)
-    shown = [v for v in variants if any(key[2] == v for key in measured)]
-    handles = [Line2D([], [], markersize=6, linewidth=1.6, **style[v]) for v in shown]
-    figure.legend(
-        handles, shown, loc="outside lower center", ncols=min(len(shown), 6), frameon=False, fontsize=10
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=100)
-    return path
+
+def _first_result_panel(
+    ax: Any, result: RunResult, measured: dict[Key, tuple[float, float, float]], names: list[str],
+    style: dict[str, dict[str, Any]],
+) -> None:
+    groups = []
+    for metric, label in (("first_result_cold", "cold engine cache"), ("first_result_warm", "warm engine cache")):
+        bars = [(v, t) for v in names for (w, s, n, m), t in measured.items() if n == v and m == metric]
+        if bars:
+            groups.append((label, bars))
+    _bars(ax, groups, style)
+    ax.set_title("fresh process to first result\n(import, build, compile, first call)", fontsize=11)
+
+
+def _single_size_panel(
+    ax: Any, result: RunResult, measured: dict[Key, tuple[float, float, float]], names: list[str],
+    style: dict[str, dict[str, Any]],
+) -> None:
+    curves = set(_curve_workloads(measured, "call"))
+    rows = sorted({(w, s) for w, s, _, m in measured if m == "call" and w not in curves},
+                  key=lambda r: (r[0], r[1] or 0))
+    groups = [
+        (_row_label(row), [(v, measured[(row[0], row[1], v, "call")]) for v in names
+                           if (row[0], row[1], v, "call") in measured])
+        for row in rows
+    ]
+    _bars(ax, groups, style)
+    ax.set_title("steady call, workloads measured at one size", fontsize=11)
+
+
+def _churn_panel(
+    ax: Any, result: RunResult, measured: dict[Key, tuple[float, float, float]], names: list[str],
+    style: dict[str, dict[str, Any]],
+) -> None:
+    """Iteration time of the churn loop against the iteration: a running median over 25."""
+    import numpy as np
+
+    for m in result.measurements:
+        if m.metric != "churn" or not m.samples or m.variant not in style:
+            continue
+        window = min(25, len(m.samples))
+        running = [float(np.median(m.samples[max(0, i - window + 1) : i + 1])) for i in range(len(m.samples))]
+        ax.plot(range(1, len(running) + 1), running, linewidth=1.4, color=style[m.variant]["color"],
+                linestyle=style[m.variant]["linestyle"])
+    _time_axis(ax, "iteration (running median of 25)")
+    ax.set_xlabel("iteration")
+    ax.set_title("churn: build + compile + first call of a new function", fontsize=11)

@@ -1,47 +1,57 @@
 """The engine comparison: every workload on every variant, a table, JSON and a plot.
 
-Run ``python -m benchmarks --quick`` (under two minutes on 2 cores) or without
-``--quick`` for every size and engine mode. See ``docs/benchmarks.md``.
+Run ``python -m benchmarks --quick`` from the repository root (``ktensor bench --quick``
+from anywhere), or without ``--quick`` for every size and engine mode. The method is
+``kt.compare``'s (:mod:`ktensor.compare.timing`). See ``docs/benchmarks.md``.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
-import importlib.metadata
 import json
 import math
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from benchmarks import report
-from benchmarks.measure import Settings, measure_case
+import attrs
+
+from benchmarks import churn, report
+from benchmarks.measure import FULL, QUICK, measure_case
 from benchmarks.model import Measurement, RunResult, TargetCheck
-from benchmarks.progress import Progress
-from benchmarks.runners import NATIVE_PEER, QUICK_VARIANTS, Runner, all_runners
+from benchmarks.runners import NATIVE_PEER, QUICK_VARIANTS, KtensorRunner, Runner, all_runners
 from benchmarks.workloads import WORKLOADS
+from ktensor.compare import stats
+from ktensor.compare.environment import blas_info, machine_info, versions
+from ktensor.compare.progress import Progress
 
 ROOT = Path(__file__).resolve().parent.parent
+#: Engines ``--engines`` takes.
+ENGINES = ("numpy", "theano", "tensorflow", "jax")
 FIRST_RESULT_WORKLOAD = ("elementwise", 256)
-QUICK_FIRST_RESULT_VARIANTS = ("ktensor/theano[CVM]", "pytensor[CVM]", "ktensor/tensorflow[graph]", "tf[graph]")
+QUICK_FIRST_RESULT_VARIANTS = ("ktensor theano/CVM", "native pytensor/CVM", "ktensor tensorflow/graph", "native tensorflow/graph")
+#: Names ``--workloads`` takes: the workloads, and the churn loop.
+WORKLOAD_NAMES = (*WORKLOADS, "churn")
+#: The ktensor variants the churn loop runs on: each engine's default mode.
+CHURN_VARIANTS = ("ktensor theano/CVM", "ktensor tensorflow/graph")
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """The command line of the suite."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="quick sizes, default modes, fewer repeats (< 2 min)")
-    parser.add_argument("--workloads", help=f"comma list of {', '.join(WORKLOADS)}")
-    parser.add_argument("--engines", help="comma list of theano, tensorflow, numpy (default: all installed)")
+    parser.add_argument("--workloads", help=f"comma list of {', '.join(WORKLOAD_NAMES)}")
+    parser.add_argument("--engines", help=f"comma list of {', '.join(ENGINES)} (default: all installed)")
     parser.add_argument("--variants", help="comma list of variant names (see --list)")
     parser.add_argument("--sizes", help="comma list of sizes, instead of each workload's own")
-    parser.add_argument("--repeat", type=int, help="samples per steady-call measurement")
+    parser.add_argument("--repeat", type=int, help="rounds of steady-call samples")
+    parser.add_argument("--pause", type=float, help="seconds to pause before each engine's turn (default 0.2)")
+    parser.add_argument("--churn-iterations", type=int, help="iterations of the churn loop (default 1500; quick 200)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results", help="folder for JSON and PNG")
     parser.add_argument("--no-first-result", action="store_true", help="skip time-to-first-result subprocesses")
     parser.add_argument("--no-plot", action="store_true", help="do not write the PNG")
@@ -55,10 +65,20 @@ def _split(text: str | None) -> list[str] | None:
 
 
 def select_runners(args: argparse.Namespace) -> list[Runner]:
-    """The variants to run: by name, engine and quick mode; unavailable ones dropped."""
+    """The variants to run: by name, engine and quick mode; unavailable ones dropped with a note on stderr.
+
+    Raises:
+        SystemExit: an unknown variant or engine (the message lists the valid ones), or nothing left to run.
+    """
+    runners = all_runners()
     names, engines = _split(args.variants), _split(args.engines)
+    known = [r.variant.name for r in runners]
+    if names is not None and (unknown := [n for n in names if n not in known]):
+        raise SystemExit(f"unknown variant(s) {unknown}; choose from: {', '.join(known)}")
+    if engines is not None and (unknown := [e for e in engines if e not in ENGINES]):
+        raise SystemExit(f"unknown engine(s) {unknown}; choose from: {', '.join(ENGINES)}")
     chosen = []
-    for runner in all_runners():
+    for runner in runners:
         v = runner.variant
         if names is not None and v.name not in names:
             continue
@@ -66,33 +86,14 @@ def select_runners(args: argparse.Namespace) -> list[Runner]:
             continue
         if engines is not None and v.engine not in engines:
             continue
-        if runner.unavailable() is None:
+        reason = runner.unavailable()
+        if reason is None:
             chosen.append(runner)
+        elif names is not None or engines is not None or v.engine != "jax" or not args.quick:
+            print(f"note: {v.name} is unavailable here: {reason}", file=sys.stderr)
+    if not chosen:
+        raise SystemExit("nothing to measure: none of the chosen variants can run here (python -m benchmarks --list)")
     return chosen
-
-
-def machine_info() -> dict[str, Any]:
-    """CPU, cores and platform of this machine."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()}
-
-
-def versions() -> dict[str, str]:
-    """Versions of ktensor, NumPy and the engines that are installed."""
-    found = {}
-    for package in ("ktensor", "numpy", "attrs", "pytensor", "tensorflow", "jax", "numba"):
-        try:
-            found[package] = importlib.metadata.version(package)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return found
 
 
 def _subprocess_seconds(code: str, env: dict[str, str] | None = None) -> float:
@@ -162,21 +163,19 @@ def _find(result: RunResult, workload: str, size: int | None, variant: str, metr
 def paired_ratio(ours: Measurement, native: Measurement) -> float:
     """Median of the per-round ratios when both were sampled in the same rounds, else of medians.
 
-    Steady-call samples are taken round-robin, so sample i of ktensor and sample i
-    of its native peer ran moments apart: their ratio cancels most machine noise.
+    Steady-call samples are taken in rounds, so sample i of ktensor and sample i of
+    its native peer ran moments apart: their ratio cancels most machine noise
+    (:func:`ktensor.compare.stats.paired_ratio`).
     """
-    if ours.metric == "call" and len(ours.samples) == len(native.samples) and ours.samples:
-        return statistics.median(a / b for a, b in zip(ours.samples, native.samples))
+    if ours.metric == "call":
+        return stats.paired_ratio(ours.samples, native.samples)
     assert ours.median is not None and native.median
     return ours.median / native.median
 
 
 def paired_difference(ours: Measurement, native: Measurement) -> float:
     """Median of the per-round differences (see ``paired_ratio``), in seconds."""
-    if len(ours.samples) == len(native.samples) and ours.samples:
-        return statistics.median(a - b for a, b in zip(ours.samples, native.samples))
-    assert ours.median is not None and native.median is not None
-    return ours.median - native.median
+    return stats.paired_difference(ours.samples, native.samples)
 
 
 def _ratios(result: RunResult, metric: str, min_size: int = 0) -> dict[str, list[tuple[float, str]]]:
@@ -229,29 +228,56 @@ def evaluate_targets(result: RunResult) -> list[TargetCheck]:
         extra = (ktensor_import - base_import) * 1e3
         checks.append(TargetCheck("import ktensor minus import numpy, attrs", extra, 60.0, "ms", extra <= 60.0,
                                   f"{ktensor_import * 1e3:.1f} ms vs {base_import * 1e3:.1f} ms"))
-    for variant, plain in (("ktensor/theano[CVM]", "pytensor-plain[CVM]"), ("ktensor/tensorflow[graph]", "tf-session.run"),
-                           ("ktensor/tensorflow[graph]", "tf.function")):
+    for variant, plain in (("ktensor theano/CVM", "native pytensor/CVM plain call"),
+                           ("ktensor tensorflow/graph", "native tensorflow/session.run"),
+                           ("ktensor tensorflow/graph", "native tensorflow/tf.function")):
         ours = _median(result, "elementwise", 2, variant, "call")
         theirs = _median(result, "elementwise", 2, plain, "call")
         if ours is not None and theirs is not None:
             checks.append(TargetCheck(f"{variant} vs hand-written {plain}, 2x2", ours / theirs, 1.0, "×",
                                       ours <= theirs, "aim: faster than the plain call a user writes"))
     checks += report.nn_targets(result)
+    checks += churn_targets(result)
+    return checks
+
+
+def churn_targets(result: RunResult) -> list[TargetCheck]:
+    """For each variant of the churn loop: last window ÷ first window of iteration time, limit 1.5×."""
+    checks = []
+    found = {(m.variant, m.metric): m for m in result.measurements if m.workload == "churn" and m.error is None}
+    for (variant, metric), times in sorted(found.items()):
+        if metric != "churn":
+            continue
+        verdict = churn.churn_verdict(times, found.get((variant, "churn_rss"), Measurement("churn", None, variant, "")))
+        if verdict is not None:
+            ratio, detail = verdict
+            checks.append(TargetCheck(f"churn {variant}: last {churn.WINDOW} / first {churn.WINDOW} iterations",
+                                      ratio, churn.GOAL, "×", ratio <= churn.GOAL, detail))
     return checks
 
 
 def run(args: argparse.Namespace) -> RunResult:
     """Measure everything the arguments ask for."""
     runners = select_runners(args)
-    names = _split(args.workloads) or list(WORKLOADS)
-    unknown = [n for n in names if n not in WORKLOADS]
+    names = _split(args.workloads) or list(WORKLOAD_NAMES)
+    unknown = [n for n in names if n not in WORKLOAD_NAMES]
     if unknown:
-        raise SystemExit(f"unknown workload(s) {unknown}; choose from {', '.join(WORKLOADS)}")
+        raise SystemExit(f"unknown workload(s) {unknown}; choose from: {', '.join(WORKLOAD_NAMES)}")
     sizes = [int(s) for s in _split(args.sizes) or []]
-    settings = Settings(repeat=9, build_repeat=3, compile_repeat=3, sample_seconds=0.006) if args.quick else Settings()
+    settings = QUICK if args.quick else FULL
     if args.repeat:
-        settings.repeat = args.repeat
-    cases = [(WORKLOADS[n], s) for n in names for s in (sizes or (WORKLOADS[n].quick_sizes if args.quick else WORKLOADS[n].sizes))]
+        settings = attrs.evolve(settings, rounds=args.repeat)
+    if args.pause is not None:
+        settings = attrs.evolve(settings, engine_pause=args.pause)
+    cases = [
+        (WORKLOADS[n], s)
+        for n in names if n in WORKLOADS
+        for s in (sizes or (WORKLOADS[n].quick_sizes if args.quick else WORKLOADS[n].sizes))
+    ]
+    churn_runners = [r for r in runners if isinstance(r, KtensorRunner) and r.variant.name in CHURN_VARIANTS]
+    if "churn" not in names:
+        churn_runners = []
+    iterations = args.churn_iterations or (churn.QUICK_ITERATIONS if args.quick else churn.FULL_ITERATIONS)
     first_result = [] if args.no_first_result else [
         r.variant.name for r in runners
         if r.variant.family != "numpy" and (not args.quick or r.variant.name in QUICK_FIRST_RESULT_VARIANTS)
@@ -260,17 +286,23 @@ def run(args: argparse.Namespace) -> RunResult:
         date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         machine=machine_info(),
         versions=versions(),
-        options={k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        options={k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()} | {
+            "timing": attrs.asdict(settings)},
         variants=[r.variant for r in runners],
     )
-    with Progress(total=len(cases) * len(runners) + len(first_result) + 1) as progress:
+    steps = len(cases) * len(runners) + len(churn_runners) + len(first_result) + 1
+    with Progress(total=steps) as progress:
         progress.advance("import times")
         result.measurements += measure_import(3 if args.quick else 10)
         for workload, size in cases:
             result.measurements += measure_case(workload, size, runners, settings, progress.advance)
+        for runner in churn_runners:
+            progress.advance(f"churn {runner.variant.name}")
+            result.measurements += churn.measure_churn(runner.variant.name, runner.factory, iterations)
         for variant in first_result:
             progress.advance(f"first result {variant}")
             result.measurements += measure_first_result(variant, 1 if args.quick else 3)
+    result.blas = blas_info()
     result.targets = evaluate_targets(result)
     return result
 
@@ -281,16 +313,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.list:
         for workload in WORKLOADS.values():
             print(f"workload {workload.name:<14} {workload.description}")
+        print(f"workload {'churn':<14} {churn.__doc__.splitlines()[0] if churn.__doc__ else ''}")
         for runner in all_runners():
             reason = runner.unavailable()
-            print(f"variant  {runner.variant.name:<26} {'unavailable: ' + reason if reason else ''}")
+            print(f"variant  {runner.variant.name:<32} {'unavailable: ' + reason if reason else ''}")
         return 0
     result = run(args)
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     args.out.mkdir(parents=True, exist_ok=True)
     json_path = args.out / f"benchmark-{stamp}.json"
     report.write_json(result, json_path)
-    for metric in ("call", "compile", "build", "first_result_cold", "first_result_warm", "import"):
+    for metric in ("call", "compile", "build", "first_result_cold", "first_result_warm", "import", "churn"):
         if any(m.metric == metric for m in result.measurements):
             print(f"\n== {metric} (median, ×ratio to the fastest in the row) ==")
             print(report.format_table(result, metric, verbose=args.verbose))

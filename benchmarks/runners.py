@@ -60,9 +60,27 @@ def _input_specs(workload: Workload, size: int) -> list[tuple[tuple[int, ...], s
 
 
 # -- ktensor ---------------------------------------------------------------------------------
+def _kt_program(workload: Workload, size: int, params: dict[str, np.ndarray]) -> Any:
+    """The workload as a :class:`ktensor.compare.program.Program`: ``kt.compare``'s builder."""
+    import ktensor as kt
+    from ktensor.compare.program import InputSpec, Program, Step
+
+    def fn(*inputs: Any, **variables: Any) -> Step:
+        result = workload.kt_math(kt, variables, *inputs)
+        return Step(list(result.outputs), list(result.updates))
+
+    specs = [InputSpec(f"x{i}", s, d) for i, (s, d) in enumerate(_input_specs(workload, size))]
+    return Program(fn, specs, [], variables=list(params.items()), keyword_variables=True)
+
+
 @attrs.define
 class KtensorRunner(Runner):
-    """ktensor on a fresh backend instance per build (``factory`` makes one)."""
+    """ktensor on a fresh backend instance per build (``factory`` makes one).
+
+    Built and compiled by ``kt.compare``'s own machinery (:mod:`ktensor.compare.program`):
+    placeholders shaped like the inputs, ``kt.variable`` per parameter, the workload's
+    ``kt_math``, then ``kt.function`` with its updates.
+    """
 
     variant: Variant
     factory: Callable[[], Any]
@@ -77,20 +95,12 @@ class KtensorRunner(Runner):
         return self.factory()
 
     def build(self, ctx: Any, workload: Workload, size: int, params: dict[str, np.ndarray]) -> Any:
-        import ktensor as kt
-
-        with kt.use_backend(ctx):
-            inputs = [kt.placeholder(shape=s, dtype=d) for s, d in _input_specs(workload, size)]
-            variables = {k: kt.variable(v, dtype=v.dtype.name, name=k) for k, v in params.items()}
-            result = workload.kt_math(kt, variables, *inputs)
-        return inputs, variables, result
+        return _kt_program(workload, size, params).build(ctx)
 
     def compile(self, ctx: Any, built: Any) -> Call:
-        import ktensor as kt
+        from ktensor.compare.program import compile_built
 
-        inputs, variables, result = built
-        f = kt.function(inputs, list(result.outputs), updates=[(variables[k], v) for k, v in result.updates])
-        return lambda arrays: f(*arrays)
+        return compile_built(built)
 
 
 # -- native PyTensor ---------------------------------------------------------------------------
@@ -254,6 +264,45 @@ class NumPyRunner(Runner):
         return call
 
 
+# -- native JAX ---------------------------------------------------------------------------------
+@attrs.define
+class JaxRunner(Runner):
+    """Hand-written JAX: one ``jax.jit`` step taking and returning the parameters.
+
+    The first call traces and compiles (timed as the compile); each call converts its
+    outputs to NumPy, which waits for them.
+    """
+
+    variant: Variant
+
+    def unavailable(self) -> str | None:
+        return None if importlib.util.find_spec("jax") else "jax is not installed"
+
+    def build(self, ctx: Any, workload: Workload, size: int, params: dict[str, np.ndarray]) -> Any:
+        import jax
+
+        from benchmarks.workloads_jax import JAX_MATH
+
+        math = JAX_MATH[workload.name]
+
+        def step(state: dict[str, Any], *inputs: Any) -> tuple[list[Any], dict[str, Any]]:
+            result = math(jax, state, *inputs)
+            return list(result.outputs), {**state, **dict(result.updates)}
+
+        state = {k: jax.numpy.asarray(v) for k, v in params.items()}
+        return jax.jit(step), state
+
+    def compile(self, ctx: Any, built: Any) -> Call:
+        jitted, state = built
+        held = [state]
+
+        def call(arrays: Sequence[np.ndarray]) -> list[Any]:
+            outputs, held[0] = jitted(held[0], *arrays)
+            return [np.asarray(o) for o in outputs]
+
+        return call
+
+
 # -- the variant table -------------------------------------------------------------------------------
 def _ktensor_theano(mode: str) -> Callable[[], Any]:
     def factory() -> Any:
@@ -274,43 +323,58 @@ def _ktensor_tensorflow(jit_compile: bool) -> Callable[[], Any]:
 
 
 def all_runners() -> list[Runner]:
-    """Every variant, in table order: NumPy, then per engine ktensor beside its native paths."""
+    """Every variant, in table order: NumPy, then per engine ktensor beside its native paths, then JAX.
+
+    Names say who wrote the code (``ktensor``: built once through ktensor; ``native``: by
+    hand in the engine's own API), then the engine and its mode or path.
+    """
     runners: list[Runner] = [NumPyRunner(Variant("numpy", "numpy", "numpy", "-"))]
     for mode, needs in (("CVM", "pytensor"), ("NUMBA", "pytensor"), ("JAX", "jax")):
         runners.append(
-            KtensorRunner(Variant(f"ktensor/theano[{mode}]", "ktensor", "theano", mode), _ktensor_theano(mode), needs)
+            KtensorRunner(Variant(f"ktensor theano/{mode}", "ktensor", "theano", mode), _ktensor_theano(mode), needs)
         )
-        runners.append(PyTensorRunner(Variant(f"pytensor[{mode}]", "native", "theano", mode), mode))
-    runners.append(PyTensorRunner(Variant("pytensor-plain[CVM]", "native", "theano", "plain"), "CVM", trust_input=False))
+        runners.append(PyTensorRunner(Variant(f"native pytensor/{mode}", "native", "theano", mode), mode))
+    runners.append(
+        PyTensorRunner(Variant("native pytensor/CVM plain call", "native", "theano", "plain"), "CVM", trust_input=False)
+    )
     for jit, label in ((False, "graph"), (True, "xla")):
         runners.append(
             KtensorRunner(
-                Variant(f"ktensor/tensorflow[{label}]", "ktensor", "tensorflow", label), _ktensor_tensorflow(jit), "tensorflow"
+                Variant(f"ktensor tensorflow/{label}", "ktensor", "tensorflow", label), _ktensor_tensorflow(jit),
+                "tensorflow",
             )
         )
-        runners.append(TensorFlowGraphRunner(Variant(f"tf[{label}]", "native", "tensorflow", label), jit_compile=jit))
-    runners.append(TensorFlowGraphRunner(Variant("tf-session.run", "native", "tensorflow", "session.run"), path="session.run"))
-    runners.append(TensorFlowFunctionRunner(Variant("tf.function", "native", "tensorflow", "tf.function")))
+        runners.append(
+            TensorFlowGraphRunner(Variant(f"native tensorflow/{label}", "native", "tensorflow", label), jit_compile=jit)
+        )
+    runners.append(
+        TensorFlowGraphRunner(
+            Variant("native tensorflow/session.run", "native", "tensorflow", "session.run"), path="session.run"
+        )
+    )
+    runners.append(TensorFlowFunctionRunner(Variant("native tensorflow/tf.function", "native", "tensorflow", "tf.function")))
+    runners.append(JaxRunner(Variant("native jax/jit", "native", "jax", "jit")))
     return runners
 
 
-#: Variants of a quick run: each engine's default mode, its native best and plain paths, NumPy.
+#: Variants of a quick run: each engine's default mode, its native best and plain paths, JAX, NumPy.
 QUICK_VARIANTS = (
     "numpy",
-    "ktensor/theano[CVM]",
-    "pytensor[CVM]",
-    "pytensor-plain[CVM]",
-    "ktensor/tensorflow[graph]",
-    "tf[graph]",
-    "tf-session.run",
-    "tf.function",
+    "ktensor theano/CVM",
+    "native pytensor/CVM",
+    "native pytensor/CVM plain call",
+    "ktensor tensorflow/graph",
+    "native tensorflow/graph",
+    "native tensorflow/session.run",
+    "native tensorflow/tf.function",
+    "native jax/jit",
 )
 
 #: For each ktensor variant, the native variant its overhead is measured against.
 NATIVE_PEER = {
-    "ktensor/theano[CVM]": "pytensor[CVM]",
-    "ktensor/theano[NUMBA]": "pytensor[NUMBA]",
-    "ktensor/theano[JAX]": "pytensor[JAX]",
-    "ktensor/tensorflow[graph]": "tf[graph]",
-    "ktensor/tensorflow[xla]": "tf[xla]",
+    "ktensor theano/CVM": "native pytensor/CVM",
+    "ktensor theano/NUMBA": "native pytensor/NUMBA",
+    "ktensor theano/JAX": "native pytensor/JAX",
+    "ktensor tensorflow/graph": "native tensorflow/graph",
+    "ktensor tensorflow/xla": "native tensorflow/xla",
 }

@@ -15,15 +15,15 @@ from pathlib import Path
 import pytest
 
 from benchmarks.model import Measurement, RunResult, TargetCheck, Variant
-from benchmarks.progress import Progress, format_clock
 from benchmarks.report import format_duration, format_table, format_targets, load_json, write_json, write_plot
+from ktensor.compare.progress import Progress, format_clock
 
 VARIANTS = [
-    Variant("ktensor/theano[CVM]", "ktensor", "theano", "CVM"),
-    Variant("ktensor/theano[NUMBA]", "ktensor", "theano", "NUMBA"),
-    Variant("ktensor/tensorflow[tf.function]", "ktensor", "tensorflow", "tf.function"),
-    Variant("native/theano[CVM]", "native", "theano", "CVM"),
-    Variant("native/tensorflow[tf.function]", "native", "tensorflow", "tf.function"),
+    Variant("ktensor theano/CVM", "ktensor", "theano", "CVM"),
+    Variant("ktensor theano/NUMBA", "ktensor", "theano", "NUMBA"),
+    Variant("ktensor tensorflow/tf.function", "ktensor", "tensorflow", "tf.function"),
+    Variant("native pytensor/CVM", "native", "theano", "CVM"),
+    Variant("native tensorflow/tf.function", "native", "tensorflow", "tf.function"),
     Variant("numpy", "numpy", "numpy", "-"),
 ]
 SIZES = (64, 256, 1024)
@@ -36,14 +36,14 @@ def fake_run() -> RunResult:
     for workload, base in (("elementwise", 2e-6), ("matmul", 8e-6)):
         for size in SIZES:
             for variant in VARIANTS:
-                if workload == "matmul" and variant.name == "ktensor/theano[NUMBA]" and size == 1024:
+                if workload == "matmul" and variant.name == "ktensor theano/NUMBA" and size == 1024:
                     measurements.append(
                         Measurement(
                             workload, size, variant.name, "call", error="RuntimeError: numba failed\nline 2"
                         )
                     )
                     continue
-                if workload == "matmul" and variant.name == "native/theano[CVM]" and size == 64:
+                if workload == "matmul" and variant.name == "native pytensor/CVM" and size == 64:
                     continue  # missing cell
                 median = base * speed[variant.name] * (size / 64) ** 1.5
                 measurements.append(
@@ -119,7 +119,7 @@ def test_table_cells(wide: None) -> None:
 
 def test_table_other_metric_has_only_its_variants(wide: None) -> None:
     text = format_table(fake_run(), metric="build")
-    assert "numpy" not in text and "tensorflow[tf.function]" in text
+    assert "numpy" not in text and "tensorflow/tf.function" in text
     assert table_row(text, "elementwise n=256").count("×1.00") == 3
     assert format_table(fake_run(), metric="import") == "import: no measurements"
 
@@ -138,7 +138,7 @@ def test_table_splits_when_narrow(monkeypatch: pytest.MonkeyPatch) -> None:
     # every part repeats every row label, and every variant appears once
     assert sum(line.startswith("elementwise n=64  ") for line in text.splitlines()) == len(parts)
     for variant in VARIANTS:
-        tail = variant.name.partition("/")[2] or variant.name
+        tail = variant.name.partition(" ")[2] or variant.name
         assert tail in text
     assert text.count("×1.00") == format_table(fake_run(), width=1000).count("×1.00")
 
@@ -179,8 +179,25 @@ def test_plot_written(tmp_path: Path) -> None:
     assert content.startswith(b"\x89PNG\r\n\x1a\n") and len(content) > 20_000
 
 
+def test_plot_shows_first_result_churn_and_single_sizes(tmp_path: Path) -> None:
+    run = fake_run()
+    for variant in VARIANTS[:2]:
+        run.measurements.append(Measurement("elementwise", 256, variant.name, "first_result_cold", [2.0]))
+        run.measurements.append(Measurement("elementwise", 256, variant.name, "first_result_warm", [0.5]))
+        run.measurements.append(Measurement("churn", None, variant.name, "churn", [0.01 + i * 1e-5 for i in range(300)]))
+    plain = write_plot(fake_run(), tmp_path / "plain.png")
+    full = write_plot(run, tmp_path / "full.png")
+    assert plain is not None and full is not None
+    assert full.stat().st_size > plain.stat().st_size  # a bottom row more
+
+
+def test_two_line_headers_split_engine_from_author(wide: None) -> None:
+    head = format_table(fake_run()).splitlines()[3]
+    assert "ktensor" in head and "native" in head and "theano/CVM" not in head
+
+
 def test_plot_skipped_without_data(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert write_plot(fake_run(), tmp_path / "none.png", metric="import") is None
+    assert write_plot(RunResult("d", {}, {}, {}, VARIANTS), tmp_path / "none.png") is None
     assert not (tmp_path / "none.png").exists()
     assert "warning" in capsys.readouterr().err
 
@@ -189,12 +206,12 @@ def test_progress_not_a_tty_prints_tenths() -> None:
     stream = io.StringIO()
     with Progress(total=40, stream=stream) as progress:
         for i in range(40):
-            progress.advance(f"elementwise n={i} ktensor/theano[CVM]")
+            progress.advance(f"elementwise n={i} ktensor theano/CVM")
     lines = stream.getvalue().splitlines()
     assert len(lines) == 10
     assert "\r" not in stream.getvalue()
     assert lines[0].startswith("[##..................] 4/40") and "eta" in lines[0]
-    assert lines[-1].startswith("[" + "#" * 20 + "] 40/40") and lines[-1].endswith("n=39 ktensor/theano[CVM]")
+    assert lines[-1].startswith("[" + "#" * 20 + "] 40/40") and lines[-1].endswith("n=39 ktensor theano/CVM")
 
 
 def test_progress_tty_redraws_one_line() -> None:

@@ -1,11 +1,19 @@
-"""A dependency-free progress bar for the benchmark runner.
+"""A dependency-free progress bar, for ``kt.compare`` and the benchmark suite.
 
 On a terminal it redraws one line on stderr::
 
-    [#####...............] 12/40  1m05s, eta 2m48s  elementwise n=256 ktensor/theano[CVM]
+    [#####...............] 12/40  1m05s, eta 2m48s  elementwise n=256 ktensor theano/CVM
 
 When stderr is not a terminal (CI logs, a file), it prints one such line each time
-another tenth of the work is done, so a log holds at most ten of them.
+another tenth of the work is done, so a log holds at most ten of them, or nothing at
+all with ``log=False`` (what ``kt.compare`` uses).
+
+Examples:
+    >>> import io
+    >>> with Progress(total=2, stream=io.StringIO(), log=False) as progress:
+    ...     progress.advance("one")
+    ...     progress.line("two")[:26]
+    '[##########..........] 1/2'
 """
 
 from __future__ import annotations
@@ -47,18 +55,21 @@ class Progress:
         done: number of steps advanced so far.
     """
 
-    def __init__(self, total: int, stream: TextIO | None = None, bar_width: int = 20) -> None:
+    def __init__(self, total: int, stream: TextIO | None = None, bar_width: int = 20, log: bool = True) -> None:
         """Start the clock.
 
         Args:
             total: number of steps expected.
             stream: where to draw; stderr by default.
             bar_width: characters between the bar's brackets.
+            log: when ``stream`` is not a terminal, print a line per tenth of the work
+                (True) or nothing (False).
         """
         self.total = max(total, 0)
         self.done = 0
         self._stream = sys.stderr if stream is None else stream
         self._tty = self._stream.isatty()
+        self._log = log
         self._bar_width = bar_width
         self._start = time.monotonic()
         self._tenths_shown = 0
@@ -85,7 +96,7 @@ class Progress:
         """Count one more step done and show it.
 
         Args:
-            label: what the step was, e.g. ``"elementwise n=256 ktensor/theano[CVM]"``.
+            label: what the step was, e.g. ``"elementwise n=256 ktensor theano/CVM"``.
         """
         self.done += 1
         line = self.line(label)
@@ -95,6 +106,8 @@ class Progress:
             self._stream.write("\r" + line.ljust(self._drawn_width))
             self._drawn_width = len(line)
             self._stream.flush()
+            return
+        if not self._log:
             return
         tenths = self.done * 10 // self.total if self.total else 0
         if tenths > self._tenths_shown:
