@@ -11,12 +11,16 @@ difference, so a checked-in form never drifts from its declaration. Three files:
   dunders, each one line that asks the tensor's backend;
 * ``signatures.py``: every operation's signature as a ``Protocol``, which the family
   classes see through ``Core`` so that mypy follows calls across families;
-* ``docs/operations.md``: the reference table of every operation, by family.
+* ``docs/operations.md``: the reference table of every operation, by family;
+* ``docs/reference/``: the site's API reference (mkdocstrings pages, ``mkdocs.yml``), every
+  public name grouped as API.md groups them, and the ``Backend`` contract.
 
 Examples:
     >>> sources = generate()
-    >>> sorted(sources)[:3]
-    ['../../docs/operations.md', 'functions/__init__.py', 'functions/_autodiff.py']
+    >>> sorted(sources)[:2]
+    ['../../docs/operations.md', '../../docs/reference/backends.md']
+    >>> "::: ktensor.add" in sources["../../docs/reference/ops/math.md"]
+    True
     >>> "def log_softmax(x: Operand, axis: int = -1) -> Tensor:" in sources["functions/_nn_activations.py"]
     True
 """
@@ -27,7 +31,7 @@ import inspect
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 HEADER = '''"""{doc}
 
@@ -244,6 +248,387 @@ def _operations_page() -> str:
     return "\n".join(lines)
 
 
+# --------------------------------------------------------------------------- #
+# The API reference of the documentation site: docs/reference/ (mkdocstrings pages)
+
+#: Primitives every operation reaches through operand conversion; the contract page
+#: leaves them out of "runs on" so that what an operation really computes with shows.
+_BOOKKEEPING = ("native_constant", "native_cast", "native_dtype", "native_shape")
+
+class _RefPage(NamedTuple):
+    """One page of the reference: its path under ``docs/reference``, title, lead text,
+    the non-operation names it documents (``kt.<name>`` or a dotted path) and the
+    operation families it lists."""
+
+    path: str
+    title: str
+    lead: str
+    names: tuple[str, ...] = ()
+    families: tuple[str, ...] = ()
+
+
+def _reference_layout() -> list[_RefPage]:
+    """The pages, grouped as API.md groups the public names (its section numbers in the titles)."""
+    from ktensor.ops.declare import OPS
+
+    ops_pages = [("math", "§8 Elementwise math"), ("logic", "§8 Comparisons and logic"),
+                 ("reductions", "§4 Reductions"), ("scans", "§8 Cumulative scans"),
+                 ("shape", "§8 Shapes, joining and padding"), ("gathering", "§8 Gathering and sorting"),
+                 ("linalg", "§8 Linear algebra"), ("control", "§8 Graph: loops, conditions, printing")]
+    nn_pages = [("nn.activations", "§9 Activations"), ("nn.normalization", "§9 Dropout and normalisation"),
+                ("nn.losses", "§9 Losses"), ("nn.conv", "§9 Convolution"),
+                ("nn.local", "§9 Unshared convolution and resizing"), ("nn.pooling", "§9 Pooling"),
+                ("nn.recurrent", "§9 Recurrence"), ("nn.ctc", "§9 Sequence losses (CTC)")]
+    pages = [
+        _RefPage("backends.md", "§1 Backends",
+                 "Which backend builds a tensor, and the two built-in ones. Every tensor remembers the "
+                 "backend instance that built it; every operator and method of it is carried out by a "
+                 "method of that instance ([the Backend contract](contract.md)).",
+                 ("backend", "set_backend", "use_backend", "register_backend", "available_backends",
+                  "EngineNotInstalled", "Backend", "ktensor.backends.theano.TheanoBackend",
+                  "ktensor.backends.tensorflow.TensorFlowBackend")),
+        _RefPage("config.md", "§2 Configuration",
+                 "`$KTENSOR_HOME/ktensor.json` (`KTENSOR_HOME` defaults to `~/.ktensor`) holds "
+                 '`{"backend": ..., "floatx": ..., "epsilon": ...}`; `KTENSOR_BACKEND` overrides the '
+                 "backend. `python -m ktensor info` prints the configuration in force.",
+                 ("floatx", "set_floatx", "epsilon", "set_epsilon")),
+        _RefPage("creation.md", "§3 Creating tensors, §8 creation and information",
+                 "On the backend in force, or on the one given as `backend=`. `dtype=None` means: "
+                 "placeholders and floating data take `kt.floatx()`; integer or boolean arrays keep "
+                 "their dtype; Python ints become `int64`, Python bools `bool`.",
+                 families=("creation",)),
+        _RefPage("tensor.md", "§4 The Tensor",
+                 "Attributes, operators and the method form of every operation that takes one tensor "
+                 "first (`x.sum(axis=1)` is `kt.sum(x, axis=1)`).",
+                 ("Tensor",)),
+        _RefPage("compiling.md", "§6 Compiling, differentiating, updating",
+                 "`kt.function` compiles; a `Function` is called with NumPy arrays and returns NumPy "
+                 "arrays. Variables are read and written here, gradients taken, and variables saved.",
+                 ("Function", "EngineError", "clear_session"), ("autodiff", "variables", "storage")),
+        *[_RefPage(f"ops/{f}.md", title, _family_lead(f), families=(f,)) for f, title in ops_pages],
+        *[_RefPage(f"nn/{f.split('.')[1]}.md", title, _family_lead(f), families=(f,)) for f, title in nn_pages],
+    ]
+    pages.append(_RefPage("compare.md", "§11 Comparing engines on your own code",
+                          "Build, compile and time your own function on every engine this machine can run.",
+                          ("compare", *_module_classes("ktensor.compare", skip="compare"))))
+    import ktensor
+
+    listed = {n for p in pages for n in p.names} | {s.name for s in OPS.values() if s.function}
+    listed_families = {f for p in pages for f in p.families}
+    missing_families = sorted({s.family for s in OPS.values()} - listed_families)
+    others = tuple(n for n in sorted(ktensor.__all__) if n not in listed)
+    if others or missing_families:
+        pages.append(_RefPage("other.md", "Other names", "Public names not yet placed in a section.",
+                              others, tuple(missing_families)))
+    public = set(ktensor.__all__)
+    return [p._replace(names=tuple(n for n in p.names if "." in n or n in public)) for p in pages
+            if any("." in n or n in public for n in p.names) or p.families]
+
+
+def _module_classes(module: str, skip: str) -> tuple[str, ...]:
+    """Where each other name of ``module.__all__`` is defined (it may load lazily), or nothing."""
+    import importlib
+
+    try:
+        found = importlib.import_module(module)
+    except ImportError:
+        return ()
+    objects = [getattr(found, n) for n in getattr(found, "__all__", ()) if n != skip]
+    return tuple(f"{o.__module__}.{o.__qualname__}" for o in objects)
+
+
+def _family_lead(family: str) -> str:
+    """The first paragraph of the family module's docstring."""
+    import importlib
+
+    doc = importlib.import_module(f"ktensor.ops.{family}").__doc__ or ""
+    return inspect.cleandoc(doc).split("\n\n")[0].replace("\n", " ")
+
+
+def _object_path(name: str) -> str:
+    return name if "." in name else _operation_path(name)
+
+
+#: The primitive each dispatcher of ``Core`` runs (their other calls are bookkeeping).
+_DISPATCHERS = {"_elementwise": "native_elementwise", "_reduction": "native_reduce",
+                "_arg_reduction": "native_argreduce", "_take": "native_take native_nonzero"}
+#: Calls outside ``Backend`` that reach a primitive.
+_OUTSIDE = {"Function.build(": "native_compile"}
+
+
+def _summary(doc: str | None) -> str:
+    """The first paragraph of a docstring, on one line, for a Markdown table cell."""
+    return " ".join(inspect.cleandoc(doc or "").split("\n\n")[0].split()).replace("|", "\\|")
+
+
+def _sources(name: str, seen: set[str]) -> str:
+    """The code (docstrings and comments left out) of a ``Backend`` method and of the
+    private helpers of :mod:`ktensor.ops` it calls on ``self``; a ``Core`` dispatcher
+    stands for the primitive it runs."""
+    import re
+
+    from ktensor.backends.base import Backend
+    from ktensor.backends.core import Core
+
+    if name in seen:
+        return ""
+    seen.add(name)
+    if name.startswith("_") and hasattr(Core, name):
+        return f" {_DISPATCHERS[name]} " if name in _DISPATCHERS else ""
+    try:
+        source = inspect.getsource(getattr(Backend, name))
+    except (AttributeError, TypeError, OSError):
+        return ""
+    source = re.sub(r"#.*", "", re.sub(r'"""[\s\S]*?"""', "", source))
+    helpers = sorted(set(re.findall(r"self\.(_[a-z]\w*)\(", source)))
+    outside = "".join(f" {primitive} " for call, primitive in _OUTSIDE.items() if call in source)
+    return source + outside + "".join(_sources(h, seen) for h in helpers)
+
+
+def _how_it_runs(name: str) -> tuple[str, list[str], list[str]]:
+    """``(kind, primitives, operations)`` of an operation, read from its source.
+
+    ``kind`` is ``"kernel"`` (one declared engine kernel), ``"alias"`` (a forwarder),
+    ``"primitive"`` (calls engine primitives itself, directly or through ``Core``'s
+    helpers) or ``"composition"`` (built only from other operations through ``self``).
+    """
+    import re
+
+    from ktensor.ops.declare import OPS
+
+    spec = OPS[name]
+    body = _sources(name, set())
+    primitives = sorted({p for p in re.findall(r"\b(native_\w+)\b", body) if p not in _BOOKKEEPING} - {name})
+    operations = sorted({o for o in re.findall(r"self\.([a-z]\w*)\(", body) if o in OPS and o != name})
+    if spec.alias_of:
+        kind = "alias"
+    elif spec.kernel is not None:
+        kind = "kernel"
+    elif primitives:
+        kind = "primitive"
+    else:
+        kind = "composition"
+    return kind, primitives, operations
+
+
+def _operation_path(name: str) -> str:
+    """The object mkdocstrings renders for ``kt.<name>``: ``ktensor.<name>``, or, where a
+    submodule has the name (``ktensor.function``), the path where the object is defined."""
+    import pkgutil
+
+    import ktensor
+
+    if name in {m.name for m in pkgutil.iter_modules(ktensor.__path__)}:
+        obj = getattr(ktensor, name)
+        return f"{obj.__module__}.{obj.__qualname__}"
+    return f"ktensor.{name}"
+
+
+def _anchor(name: str) -> str:
+    return f"[`kt.{name}`][{_operation_path(name)}]"
+
+
+def _operation_block(name: str) -> list[str]:
+    return [f"::: {_operation_path(name)}", ""]
+
+
+def _family_table(family: str) -> list[str]:
+    from ktensor.ops.declare import OPS
+
+    lines = ["| function | method | runs as |", "| --- | --- | --- |"]
+    for spec in OPS.values():
+        if spec.family != family or not spec.function:
+            continue
+        kind, primitives, operations = _how_it_runs(spec.name)
+        runs = {"kernel": f"engine kernel `{spec.kernel.name if spec.kernel else ''}`",
+                "alias": f"forwards to `{spec.alias_of}`",
+                "primitive": ", ".join(f"`{p}`" for p in primitives),
+                "composition": "composition of " + ", ".join(f"`{o}`" for o in operations)}[kind]
+        method = f"`t.{spec.method}(...)`" if spec.method else "—"
+        lines.append(f"| {_anchor(spec.name)} | {method} | {runs} |")
+    return lines
+
+
+def _object_block(name: str) -> list[str]:
+    """A class's own members; a backend class without its ~250 operations (see the contract page)."""
+    path = _object_path(name)
+    if name == "Backend" or path.endswith("Backend"):
+        return [f"::: {path}", "    options:", "      members: false", ""]
+    return [f"::: {path}", ""]
+
+
+def _reference_page(page: _RefPage) -> str:
+    from ktensor.ops.declare import OPS
+
+    lines = [f"# {page.title}", "", page.lead, ""]
+    if page.families:
+        for family in page.families:
+            if len(page.families) > 1 or page.names:
+                lines += [f"## {_FAMILY_TITLES.get(family, family)}", ""]
+            lines += [*_family_table(family), ""]
+            for spec in OPS.values():
+                if spec.family == family and spec.function:
+                    lines += _operation_block(spec.name)
+    if page.names:
+        if page.families:
+            lines += ["## Classes", ""]
+        for name in page.names:
+            lines += _object_block(name)
+    if page.path == "tensor.md":
+        lines += _tensor_methods_table()
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _tensor_methods_table() -> list[str]:
+    from ktensor.ops.declare import OPS
+    from ktensor.tensor import BINARY_OPERATORS, COMPARISON_OPERATORS, UNARY_OPERATORS
+
+    lines = ["## Operators", "", "Each operator calls the backend method of the same name as NumPy's ufunc; "
+             "the reflected forms (`2 - t`) call it with the operands swapped.", "",
+             "| operator | backend method |", "| --- | --- |"]
+    for stem, op in {**BINARY_OPERATORS, **COMPARISON_OPERATORS, **UNARY_OPERATORS}.items():
+        lines.append(f"| `__{stem}__` | {_anchor(op) if OPS.get(op) and OPS[op].function else f'`{op}`'} |")
+    lines += ["", "## Methods", "", "The method form of each operation; its reference is the function's.", "",
+              "| method | function |", "| --- | --- |"]
+    for spec in sorted(OPS.values(), key=lambda s: s.method or ""):
+        if spec.method and spec.function:
+            lines.append(f"| `t.{spec.method}(...)` | {_anchor(spec.name)} |")
+    return [*lines, ""]
+
+
+def _contract_page() -> str:
+    from ktensor.backends.core import Core
+    from ktensor.ops.declare import OPS
+
+    primitives = sorted(Core.__abstractmethods__)
+    used_by: dict[str, list[str]] = {p: [] for p in primitives}
+    kinds: dict[str, list[str]] = {}
+    for spec in OPS.values():
+        kind, prims, _ = _how_it_runs(spec.name)
+        kinds.setdefault(kind, []).append(spec.name)
+        for p in prims:
+            used_by.setdefault(p, []).append(spec.name)
+    lines = [
+        "# The Backend contract (`ktensor.backends`)", "",
+        "A backend has two layers. **Engine primitives** (named `native_*`) take and return the engine's "
+        "own symbols and do only what truly differs per engine; their operands arrive already cast to one "
+        "dtype. **Operations** (named like NumPy: `add`, `exp`, `sum`, ...) take tensors or Python/NumPy "
+        "operands, apply ktensor's rules (operand conversion, NumPy's dtype rule, the static shape checks) "
+        "and call primitives, or are built from other operations through `self`.", "",
+        "A subclass may override **any operation and any primitive**: every operator and method of its "
+        "tensors, every `kt.*` function and every composition goes through these methods, so overriding "
+        "`exp` changes `softmax` too. Methods whose names start with `_` are helpers, not part of the "
+        "contract. [Subclassing](../subclassing.md) walks through an experiment; "
+        "[`ktensor.testing.check_backend`][ktensor.testing.check_backend] checks the result.", "",
+        "This page is generated from the declarations by `python -m ktensor._codegen`: the tables below "
+        "read each operation's source for the primitives and operations it calls.", "",
+        "## What a subclass may set", "",
+        "| name | what it is |", "| --- | --- |",
+    ]
+    for attr in ("name", "kernel_widening", "runtime_broadcasting", "options", "describe_engine_error"):
+        summary = _summary(getattr(Core, attr).__doc__) if callable(getattr(Core, attr)) else _attribute_doc(attr)
+        lines.append(f"| `{attr}` | {summary} |")
+    lines += ["", "## Engine primitives", "",
+              f"The {len(primitives)} abstract methods a new engine fills in (`Core.__abstractmethods__`), "
+              "and the operations that call each (beside the conversions every operation makes through "
+              + ", ".join(f"`{b}`" for b in _BOOKKEEPING) + ").", "",
+              "| primitive | what it does | called by |", "| --- | --- | --- |"]
+    for p in primitives:
+        summary = _summary(getattr(Core, p).__doc__)
+        users = used_by[p]
+        shown = ", ".join(f"`{u}`" for u in users[:12]) + (f" and {len(users) - 12} more" if len(users) > 12 else "")
+        lines.append(f"| `{p}` | {summary} | {shown or '—'} |")
+    optional = sorted(set(used_by) - set(primitives))
+    if optional:
+        lines += ["", "Optional engine kernels (a backend may provide them; an operation uses one only while "
+                  "the operations it fuses are not overridden): "
+                  + ", ".join(f"`{p}` ({', '.join(f'`{u}`' for u in used_by[p])})" for p in optional) + ".", ""]
+    titles = {"kernel": "Operations that run one declared engine kernel",
+              "primitive": "Operations that call engine primitives themselves",
+              "composition": "Compositions: built from other operations through `self`",
+              "alias": "Forwarders: another name of an operation"}
+    lines += ["", "## Operations by how they run", "",
+              "Every family page of this reference says, per operation, which kernel, primitives or "
+              "operations it runs on.", ""]
+    for kind in ("kernel", "primitive", "composition", "alias"):
+        names = kinds.get(kind, [])
+        lines += [f"### {titles[kind]} ({len(names)})", "", ", ".join(f"`{n}`" for n in names), ""]
+    lines += ["## The classes", "", "::: ktensor.backends.base.Backend", "    options:", "      members: false", "",
+              "::: ktensor.backends.core.Core", "    options:", "      members:",
+              *[f"        - {p}" for p in primitives], ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _attribute_doc(attr: str) -> str:
+    """The ``#:`` comment above a class attribute of ``Core``."""
+    from ktensor.backends import core
+
+    source = inspect.getsource(core.Core).splitlines()
+    for i, line in enumerate(source):
+        if line.strip().startswith(f"{attr}:"):
+            comment: list[str] = []
+            j = i - 1
+            while j >= 0 and source[j].strip().startswith("#:"):
+                comment.insert(0, source[j].strip()[2:].strip())
+                j -= 1
+            return _summary(" ".join(comment))
+    return ""
+
+
+def _testing_page() -> str:
+    import ktensor.testing
+
+    names = [n for n in ktensor.testing.__all__ if not n.startswith("_")]
+    lines = ["# The conformance kit (`ktensor.testing`)", "",
+             inspect.cleandoc(ktensor.testing.__doc__ or "").split("\n\n")[0].replace("\n", " "), ""]
+    functions = [n for n in names if callable(getattr(ktensor.testing, n))]
+    constants = [n for n in names if n not in functions]
+    for n in functions:
+        lines += [f"::: ktensor.testing.{n}", ""]
+    if constants:
+        lines += ["## Tables", "", "| name | value |", "| --- | --- |"]
+        for n in constants:
+            value = getattr(ktensor.testing, n)
+            if n == "CASES":  # no count: it changes with every kit row
+                shown = "every case of the kit: a list of [`OpCase`][ktensor.testing.OpCase] rows"
+            elif isinstance(value, (set, frozenset)):  # sorted: a set's order changes between runs
+                shown = "`{" + ", ".join(repr(v) for v in sorted(value)) + "}`"
+            else:
+                shown = f"`{value!r}`"
+            lines.append(f"| `ktensor.testing.{n}` | {shown} |")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _reference_index(pages: list[_RefPage]) -> str:
+    from ktensor.ops.declare import OPS
+
+    lines = ["# API reference", "",
+             "Every public name of `ktensor`, grouped as the project's API contract groups them, with its "
+             "signature, types and a runnable example, generated from the docstrings. "
+             "`import ktensor as kt` is assumed throughout; the examples run as tests.", "",
+             "Generated by `python -m ktensor._codegen` from the declarations (do not edit).", "",
+             "| page | names |", "| --- | --- |"]
+    for page in pages:
+        names = [n.rsplit(".", 1)[-1] for n in page.names]
+        names += [s.name for f in page.families for s in OPS.values() if s.family == f and s.function]
+        shown = ", ".join(f"`{n}`" for n in names)
+        lines.append(f"| [{page.title}]({page.path}) | {shown} |")
+    lines += ["| [The Backend contract](contract.md) | `ktensor.backends`: primitives, operations, what a subclass may "
+              "override |",
+              "| [The conformance kit](testing.md) | `ktensor.testing`: `check_backend` |", ""]
+    return "\n".join(lines)
+
+
+def reference_pages() -> dict[str, str]:
+    """The pages of ``docs/reference``, by path relative to it."""
+    pages = _reference_layout()
+    out = {page.path: _reference_page(page) for page in pages}
+    out["index.md"] = _reference_index(pages)
+    out["contract.md"] = _contract_page()
+    out["testing.md"] = _testing_page()
+    return out
+
+
 def generate() -> dict[str, str]:
     """The generated sources, by path relative to ``ktensor/_generated``."""
     import ktensor.backends.base  # noqa: F401 - importing it declares every operation
@@ -253,17 +638,26 @@ def generate() -> dict[str, str]:
         "tensor_methods.py": _tensor_methods(),
         "signatures.py": _signatures(),
         "../../docs/operations.md": _operations_page(),
+        **{f"../../docs/reference/{path}": page for path, page in reference_pages().items()},
     }
 
 
 def main() -> int:
-    """Write the generated files; print which changed."""
-    for name, source in generate().items():
+    """Write the generated files; print which changed. ``docs/reference`` is generated whole:
+    a page no longer generated is removed."""
+    sources = generate()
+    for name, source in sources.items():
         path = (OUTPUT / name).resolve()
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists() or path.read_text() != source:
             path.write_text(source)
             print(f"wrote {path}")
+    reference = (OUTPUT / "../../docs/reference").resolve()
+    kept = {(OUTPUT / name).resolve() for name in sources}
+    for page in sorted(reference.rglob("*.md")):
+        if page not in kept:
+            page.unlink()
+            print(f"removed {page}")
     return 0
 
 
