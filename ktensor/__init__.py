@@ -14,11 +14,13 @@ from ktensor.backends import (
     EngineNotInstalled,
     available_backends,
     backend,
+    clear_session,
     register_backend,
     set_backend,
     use_backend,
 )
 from ktensor.backends.base import Backend
+from ktensor.compare import compare
 from ktensor.config import epsilon, floatx, set_epsilon, set_floatx
 from ktensor.function import EngineError, Function
 from ktensor.tensor import Tensor
@@ -50,6 +52,8 @@ __all__ = [
     "Tensor",
     "available_backends",
     "backend",
+    "compare",
+    "clear_session",
     "epsilon",
     "floatx",
     "register_backend",

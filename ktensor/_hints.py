@@ -30,7 +30,6 @@ __all__ = ["KERAS2_MISSING", "OTHER_SPELLINGS", "hint", "missing_attribute"]
 #: The words are those of the "—" rows of docs/keras2.md's table.
 KERAS2_MISSING: dict[str, str] = {
     "cast_to_floatx": "`np.asarray(x, kt.floatx())`, or `kt.cast(x, kt.floatx())` for a tensor",
-    "clear_session": "not yet: part of the planned hardening work (API.md's `kt.clear_session`)",
     "control_dependencies": (
         "updates are ordered by `kt.function(updates=...)` (new values from the values before the call)"
     ),
@@ -39,7 +38,7 @@ KERAS2_MISSING: dict[str, str] = {
     ),
     "ctc_label_dense_to_sparse": ("no sparse tensors: `kt.ctc_batch_cost` takes the dense labels and their lengths"),
     "eager": "a decorator for Keras's eager mode; ktensor is always symbolic",
-    "get_session": "each `TensorFlowBackend` instance owns its graph and session: `kt.backend().session`",
+    "get_session": "no session: each `TensorFlowBackend` builds in its own graph (`kt.backend().graph`) and runs each compiled function eagerly; use `kt.function`",
     "get_uid": "Keras's layer naming; not a tensor operation",
     "get_variable_shape": "`kt.int_shape(x)`",
     "image_data_format": (
@@ -60,7 +59,7 @@ KERAS2_MISSING: dict[str, str] = {
     "set_image_data_format": "no global image format (see `image_data_format`)",
     "set_image_dim_ordering": "Keras 1's name; no global image format",
     "set_learning_phase": "no learning phase (see `learning_phase`)",
-    "set_session": "a backend owns its session; make another backend instance instead",
+    "set_session": "there is no session: make another backend instance instead",
     "symbolic": "a decorator for Keras's eager mode; ktensor is always symbolic",
     "to_dense": "no sparse tensors",
     "v1_variable_initialization": "variables are initialised when created",

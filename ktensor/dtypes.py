@@ -239,6 +239,12 @@ def is_integer(dtype: str) -> bool:
     return dtype.startswith(("int", "uint"))
 
 
+def is_signed(dtype: str) -> bool:
+    """True for the signed integer dtypes (``int8`` ... ``int64``), the ones that hold negatives
+    among the integers and bool."""
+    return dtype.startswith("int")
+
+
 def can_cast(from_dtype: Any, to_dtype: str) -> bool:
     """NumPy's ``same_kind`` rule, the one compiled functions and ``set_value`` apply."""
     return bool(np.can_cast(from_dtype, to_dtype, casting="same_kind"))

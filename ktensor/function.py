@@ -20,7 +20,7 @@ import attrs
 import numpy as np
 
 from ktensor import dtypes, shapes
-from ktensor.tensor import Tensor
+from ktensor.tensor import Tensor, checked_name
 
 if TYPE_CHECKING:
     from ktensor.backends.base import Backend, CompiledCall
@@ -85,7 +85,7 @@ class Function:
         name: str | None,
     ) -> Function:
         """Check the pieces and compile them on ``backend``."""
-        label = name or "function"
+        label = checked_name(name, "function") or "function"
         if isinstance(inputs, Tensor) or not isinstance(inputs, (list, tuple)):
             raise TypeError(f"ktensor: {label}: inputs must be a list of placeholders; received {inputs!r}")
         for i, p in enumerate(inputs):
@@ -169,6 +169,11 @@ class Function:
 def _check_updates(backend: Backend, updates: Any, label: str) -> list[tuple[Tensor, Tensor]]:
     if isinstance(updates, dict):
         updates = list(updates.items())
+    if not isinstance(updates, (list, tuple)):
+        raise TypeError(
+            f"ktensor: {label}: updates must be a list of (variable, new_value) pairs (or a dict); "
+            f"received {updates!r}"
+        )
     pairs: list[tuple[Tensor, Tensor]] = []
     seen: set[int] = set()
     for i, pair in enumerate(updates):
@@ -187,14 +192,33 @@ def _check_updates(backend: Backend, updates: Any, label: str) -> list[tuple[Ten
                 f"ktensor: {label}: the update of {variable.label} has dtype {new.dtype}, which does not "
                 f"cast to {variable.dtype} under the same_kind rule"
             )
-        shapes.broadcast(variable.shape, new.shape, operation=f"update of {variable.label}")
-        if new.shape != variable.shape and None not in new.shape:
+        if len(new.shape) != len(variable.shape) or any(
+            d is not None and d != want for d, want in zip(new.shape, variable.shape)
+        ):
             raise ValueError(
                 f"ktensor: {label}: the update of {variable.label} has shape "
                 f"{shapes.describe(new.shape)}, expected {shapes.describe(variable.shape)}"
             )
-        pairs.append((variable, backend.astype(new, variable.dtype)))
+        pairs.append((variable, backend.astype(_same_shape_at_run_time(backend, new, variable, label), variable.dtype)))
     return pairs
+
+
+def _same_shape_at_run_time(backend: Backend, new: Tensor, variable: Tensor, label: str) -> Tensor:
+    """``new``, checked at run time to have ``variable``'s size on each axis it does not
+    know when built (as index bounds are), so the engine never sees a wrong shape."""
+    native = new.native
+    for axis, (d, want) in enumerate(zip(new.shape, variable.shape)):
+        if d is None:
+            size = backend.native_constant(np.asarray(want, "int64"))
+            same = backend.native_elementwise("equal", backend.native_dim(new.native, axis), size)
+            native = backend.native_assert(
+                native, same,
+                f"ktensor: {label}: the update of {variable.label} does not have size {want} on axis {axis} "
+                f"at run time (expected shape {shapes.describe(variable.shape)})",
+            )
+    if native is new.native:
+        return new
+    return backend._wrap(native, new.dtype, variable.shape, new.placeholders)
 
 
 def _checked(spec: _Input, value: Any) -> np.ndarray:

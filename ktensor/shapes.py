@@ -84,8 +84,20 @@ def tensordot_check(a: Shape, b: Shape, axis_a: int, axis_b: int, operation: str
     return rest_a + rest_b
 
 
-def normalize_axis(axis: int, ndim: int, argument: str = "axis") -> int:
-    """Turn a possibly negative axis into ``0 <= axis < ndim``."""
+def normalize_axis(axis: int, ndim: int, argument: str = "axis", *, bools: bool = False) -> int:
+    """Turn a possibly negative axis into ``0 <= axis < ndim``.
+
+    ``bools``: NumPy reads this axis with ``operator.index`` (``np.expand_dims``,
+    ``np.stack``, ``np.flip``, ``np.roll``, ``np.split``, ``np.sort``), which takes a
+    Python ``True`` as 1 (not ``np.True_``); its reductions, ``concatenate``, ``take``,
+    ``argsort`` and ``cumsum`` refuse bools.
+
+    Examples:
+        >>> normalize_axis(-1, 3), normalize_axis(True, 2, bools=True)
+        (2, 1)
+    """
+    if isinstance(axis, bool) and bools:
+        axis = int(axis)
     if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
         raise TypeError(f"ktensor: {argument} must be an int; received {axis!r}")
     axis = int(axis)  # NumPy integers too, as NumPy takes them
@@ -97,15 +109,18 @@ def normalize_axis(axis: int, ndim: int, argument: str = "axis") -> int:
     return axis % ndim
 
 
-def normalize_axes(axis: int | Sequence[int] | None, ndim: int, argument: str = "axis") -> tuple[int, ...]:
-    """Normalise ``None`` (every axis), an int or a tuple of ints; duplicates are refused."""
+def normalize_axes(
+    axis: int | Sequence[int] | None, ndim: int, argument: str = "axis", *, bools: bool = False
+) -> tuple[int, ...]:
+    """Normalise ``None`` (every axis), an int or a tuple of ints; duplicates are refused
+    (``bools`` as in :func:`normalize_axis`)."""
     if axis is None:
         return tuple(range(ndim))
-    if isinstance(axis, (int, np.integer)) and not isinstance(axis, (bool, np.bool_)):
-        return (normalize_axis(axis, ndim, argument),)
+    if isinstance(axis, (int, np.integer)) and (bools or not isinstance(axis, bool)):
+        return (normalize_axis(axis, ndim, argument, bools=bools),)
     if not isinstance(axis, (tuple, list)):
         raise TypeError(f"ktensor: {argument} must be None, an int or a tuple of ints; received {axis!r}")
-    axes = tuple(normalize_axis(a, ndim, argument) for a in axis)
+    axes = tuple(normalize_axis(a, ndim, argument, bools=bools) for a in axis)
     if len(set(axes)) != len(axes):
         raise ValueError(f"ktensor: {argument} has a repeated axis: {tuple(axis)!r}")
     return tuple(sorted(axes))
@@ -171,6 +186,78 @@ def reshape(shape: Shape, new_shape: Sequence[int]) -> Shape:
             f"({known_size} elements) into shape {new!r} ({rest} elements)"
         )
     return new
+
+
+#: The most elements a tensor may have: NumPy's (and the engines') sizes are int64.
+MAX_SIZE = np.iinfo(np.int64).max
+
+
+def _size_entry(d: object) -> int | None:
+    """``d`` as a size when NumPy takes it as one (an int or NumPy integer, not a bool
+    or a float: ``np.zeros((2.5,))`` is a ``TypeError``), else ``None``."""
+    if isinstance(d, (bool, np.bool_)) or not isinstance(d, (int, np.integer)):
+        return None
+    return int(d)
+
+
+def check_size(shape: Shape, operation: str, argument: str = "shape") -> None:
+    """Refuse a shape whose known sizes hold more elements than an int64 counts.
+
+    Raises:
+        ValueError: naming ``operation`` and ``argument``.
+
+    Examples:
+        >>> check_size((10**12, 10**12), "zeros")
+        Traceback (most recent call last):
+        ...
+        ValueError: ktensor: zeros: shape (1000000000000, 1000000000000) has 10**24 elements, more than any tensor holds (at most 2**63 - 1)
+    """
+    total = math.prod(d for d in shape if d is not None)
+    if total > MAX_SIZE or any(d is not None and d > MAX_SIZE for d in shape):
+        exponent = len(str(total)) - 1
+        count = f"10**{exponent}" if total == 10**exponent else str(total)
+        raise ValueError(
+            f"ktensor: {operation}: {argument} {_fmt(shape)} has {count} elements, more than any tensor holds "
+            f"(at most 2**63 - 1)"
+        )
+
+
+def concrete(shape: object, operation: str, argument: str = "shape") -> tuple[int, ...]:
+    """A shape of known sizes, as the creation functions take it (NumPy's rule): an int or
+    a sequence of ints >= 0; floats, bools and ``None`` are refused, as is a size past
+    :data:`MAX_SIZE`.
+
+    Raises:
+        TypeError: for a shape that is not ints (naming ``operation`` and ``argument``).
+        ValueError: for a negative size or one too large.
+
+    Examples:
+        >>> concrete(3, "zeros"), concrete([2, np.int64(1)], "zeros")
+        ((3,), (2, 1))
+        >>> concrete((2.5,), "zeros")
+        Traceback (most recent call last):
+        ...
+        TypeError: ktensor: zeros: shape must be an int or a tuple of ints >= 0; received (2.5,) (NumPy refuses floats too)
+    """
+    entries = (shape,) if not isinstance(shape, (tuple, list, np.ndarray)) else tuple(shape)
+    if shape is not None and any(d is None for d in entries):
+        raise ValueError(
+            f"ktensor: {operation}: {argument} must be known sizes (a tensor is created with every size "
+            f"known; None is a size known only at run time, for placeholders); received {shape!r}"
+        )
+    sizes = [_size_entry(d) for d in entries]
+    if any(d is None for d in sizes):
+        hint = " (NumPy refuses floats too)" if any(isinstance(d, (float, np.floating)) for d in entries) else ""
+        if shape is None:
+            hint = " (use () for a 0-d tensor)"
+        raise TypeError(
+            f"ktensor: {operation}: {argument} must be an int or a tuple of ints >= 0; received {shape!r}{hint}"
+        )
+    size = tuple(d for d in sizes if d is not None)
+    if any(d < 0 for d in size):
+        raise ValueError(f"ktensor: {operation}: {argument} must be ints >= 0; received {shape!r}")
+    check_size(size, operation, argument)
+    return size
 
 
 def merge(ours: Shape, engine: Shape) -> Shape:

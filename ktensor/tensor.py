@@ -11,11 +11,14 @@ Examples:
     >>> y = 2 * x + x.abs()
     >>> y.eval({x: [1.0, -2.0]})
     array([ 3., -2.], dtype=float32)
+    >>> import copy
+    >>> copy.deepcopy(y) is y, x.shape
+    (True, (2,))
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import attrs
 import numpy as np
@@ -31,9 +34,39 @@ Operand = Any
 Axis = Any
 
 
-@attrs.define(eq=False, slots=True, repr=False)
+def checked_name(name: Any, operation: str) -> str | None:
+    """``name`` when it is ``None`` or a ``str``, the one rule for the names of tensors and
+    functions; anything else (``5``, ``b"x"``) is a ``TypeError`` naming ``operation``.
+
+    Examples:
+        >>> checked_name("x", "placeholder") is None, checked_name(None, "placeholder")
+        (False, None)
+        >>> checked_name(5, "placeholder")
+        Traceback (most recent call last):
+        ...
+        TypeError: ktensor: placeholder: name must be None or a str; received 5
+    """
+    if name is None or isinstance(name, str):
+        return name
+    raise TypeError(f"ktensor: {operation}: name must be None or a str; received {name!r}")
+
+
+def _immutable(tensor: Tensor, attribute: Any, value: Any) -> NoReturn:
+    raise AttributeError(
+        f"ktensor: a Tensor is immutable; its {attribute.name} cannot be set (build a new tensor: "
+        f"t.reshape(...), t.astype(...), kt.identity(t, name=...))"
+    )
+
+
+@attrs.define(eq=False, slots=True, repr=False, on_setattr=_immutable)
 class Tensor(TensorMethods):
-    """A symbolic tensor of one backend instance.
+    """A symbolic tensor of one backend instance, immutable (``t.shape = ...`` is an
+    ``AttributeError``).
+
+    ``copy.copy`` and ``copy.deepcopy`` give the tensor itself (a symbol, like a Python
+    int), except that a deep copy of a *variable* is a new variable holding a copy of its
+    value. A tensor cannot be pickled (it is a node of one engine's graph): save the values
+    of variables with ``kt.save_variables``.
 
     Attributes:
         native: the engine's own symbol (a PyTensor variable, a TensorFlow tensor).
@@ -44,6 +77,8 @@ class Tensor(TensorMethods):
         role: ``"placeholder"``, ``"variable"``, ``"constant"`` or ``"expression"``.
         placeholders: the placeholders this tensor depends on.
         handle: the engine's variable object, for variables.
+        generation: the backend's ``clear_session`` count when it was built; a tensor
+            of an earlier one is refused.
     """
 
     native: Any
@@ -54,8 +89,25 @@ class Tensor(TensorMethods):
     role: str = "expression"
     placeholders: frozenset[Tensor] = frozenset()
     handle: Any = None
+    generation: int = 0
 
     __hash__ = object.__hash__  # tensors hash by identity; == builds a tensor
+
+    # -- copies and pickles ---------------------------------------------------
+    def __copy__(self) -> Tensor:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Tensor:
+        if self.role != "variable":
+            return self
+        return self.backend.variable(self.backend.get_value(self), name=self.name)
+
+    def __reduce_ex__(self, protocol: Any) -> NoReturn:
+        raise TypeError(
+            f"ktensor: a Tensor ({self.label}) cannot be pickled: it is a node of one {self.backend.name} "
+            f"graph. Save the values of variables with kt.save_variables(path, variables) and load them "
+            f"with kt.load_variables; rebuild the expressions in code"
+        )
 
     # -- attributes ---------------------------------------------------------
     @property

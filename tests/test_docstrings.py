@@ -20,7 +20,7 @@ def _modules() -> list[str]:
     names = ["ktensor"] + [
         m.name for m in pkgutil.walk_packages(ktensor.__path__, "ktensor.") if not m.name.startswith("ktensor._generated")
     ]
-    return [*names, "benchmarks.workloads"]
+    return [*names, "benchmarks.workloads", "benchmarks.churn", "benchmarks.workloads_jax"]
 
 
 MODULES = _modules()

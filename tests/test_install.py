@@ -203,12 +203,11 @@ def test_the_console_script_is_declared() -> None:
         ("set_learning_phase", "no learning phase (see `learning_phase`)"),
         ("in_train_phase", "`kt.switch(training, x, alt)`"),
         ("is_sparse", "no sparse tensors"),
-        ("get_session", "`kt.backend().session`"),
+        ("get_session", "`kt.backend().graph`"),
         ("image_data_format", "every image operation takes `data_format=`"),
         ("cast_to_floatx", "`kt.cast(x, kt.floatx())`"),
         ("get_variable_shape", "`kt.int_shape(x)`"),
         ("is_keras_tensor", "`kt.is_tensor`"),
-        ("clear_session", "not yet"),
     ],
 )
 def test_a_keras2_name_ktensor_lacks_says_what_to_do(name: str, words: str) -> None:
@@ -262,3 +261,87 @@ def test_the_keras2_hints_are_the_words_of_docs_keras2() -> None:
     rows = dict(re.findall(r"^\| `(\w+)` \| — \| (.*?) \|$", page, re.M))
     assert rows, "docs/keras2.md has no rows for the names ktensor lacks"
     assert rows == _hints.KERAS2_MISSING
+
+
+# --------------------------------------------------------------------------- #
+# No engine log line reaches the terminal
+
+QUIET_PROGRAM = """
+import sys
+import numpy as np
+import ktensor as kt
+from ktensor.backends import TensorFlowBackend
+
+which = sys.argv[1]
+with kt.use_backend(TensorFlowBackend(jit_compile=True) if which == "tensorflow:xla" else which):
+    x = kt.placeholder(shape=(None, 3), name="x")
+    w = kt.variable(np.arange(6.0).reshape(3, 2) / 10, name="w")
+    y = kt.softmax(kt.relu(x @ w) + kt.exp(x[:, :2]).sum(axis=0))
+    loss = kt.mean(kt.square(y - 0.25))
+    [g] = kt.gradients(loss, [w])
+    images = kt.placeholder(shape=(1, 4, 4, 1), name="images")
+    pooled = kt.pool2d(kt.conv2d(images, kt.ones((2, 2, 1, 1))), (2, 2))
+    f = kt.function([x, images], [loss, pooled.sum()], updates=[(w, w - 0.5 * g)])
+    first = f(np.arange(6.0).reshape(2, 3) / 6, np.arange(16.0).reshape(1, 4, 4, 1))
+    f(np.arange(6.0).reshape(2, 3) / 6, np.arange(16.0).reshape(1, 4, 4, 1))
+    print("loss", f"{float(first[0]):.5f}", "pooled", float(first[1]))
+    print("w", np.round(w.get_value(), 3).ravel().tolist())
+"""
+
+
+def _quiet_program_reference() -> tuple[str, list[float]]:
+    """QUIET_PROGRAM's first line and final ``w``, computed with NumPy in float64 (the
+    gradient by central differences)."""
+    import numpy as np
+
+    x = np.arange(6.0).reshape(2, 3) / 6
+
+    def loss(w: np.ndarray) -> float:
+        z = np.maximum(x @ w, 0) + np.exp(x[:, :2]).sum(axis=0)
+        y = np.exp(z - z.max(axis=-1, keepdims=True))
+        y /= y.sum(axis=-1, keepdims=True)
+        return float(np.mean((y - 0.25) ** 2))
+
+    def grad(w: np.ndarray) -> np.ndarray:
+        out = np.zeros_like(w)
+        for i in np.ndindex(*w.shape):
+            step = np.zeros_like(w)
+            step[i] = 1e-6
+            out[i] = (loss(w + step) - loss(w - step)) / 2e-6
+        return out
+
+    w0 = np.arange(6.0).reshape(3, 2) / 10
+    w1 = w0 - 0.5 * grad(w0)
+    w2 = w1 - 0.5 * grad(w1)
+    images = np.arange(16.0).reshape(4, 4)
+    conv = images[:-1, :-1] + images[1:, :-1] + images[:-1, 1:] + images[1:, 1:]  # 3x3
+    pooled = sum(conv[i:i + 2, j:j + 2].max() for i in range(2) for j in range(2))  # 2x2 max, strides 1
+    return f"loss {loss(w0):.5f} pooled {float(pooled)}", w2.ravel().tolist()
+
+
+@pytest.mark.parametrize(("backend", "mode"), [("theano", "FAST_COMPILE"), ("theano", "CVM"),
+                                               ("tensorflow", ""), ("tensorflow:xla", "")])
+def test_no_engine_log_line_reaches_the_terminal(tmp_path: Path, backend: str, mode: str) -> None:
+    """Import, build, gradients, compile and two calls of a valid program: stdout is exactly
+    the program's prints, stderr is empty. TF_CPP_MIN_LOG_LEVEL is left unset, as a user has it."""
+    import json
+
+    import numpy as np
+
+    env = {k: v for k, v in os.environ.items() if k not in ("KTENSOR_HOME", "KTENSOR_BACKEND", "TF_CPP_MIN_LOG_LEVEL")}
+    env.update(KTENSOR_HOME=str(tmp_path), PYTHONPATH=str(REPO_ROOT))
+    if mode:
+        env["KTENSOR_THEANO_MODE"] = mode
+    script = tmp_path / "program.py"
+    script.write_text(QUIET_PROGRAM, encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(script), backend], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 2, proc.stdout
+    first, w = _quiet_program_reference()
+    assert lines[0] == first
+    assert lines[1].startswith("w [")
+    np.testing.assert_allclose(json.loads(lines[1][2:]), w, atol=1.5e-3)
+    assert not np.allclose(w, np.arange(6.0) / 10, atol=1e-2)  # the updates moved w

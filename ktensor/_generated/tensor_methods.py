@@ -618,12 +618,12 @@ class TensorMethods:
         """``log(sum(exp(x)))`` over ``axis``, shifted by the maximum for stability. (``kt.logsumexp``)."""
         return self.backend.logsumexp(self, axis, keepdims)
 
-    def argmax(self, axis: int = -1) -> Tensor:
-        """Index of the maximum along ``axis`` (default -1), int64; the first NaN wins. (``kt.argmax``)."""
+    def argmax(self, axis: int | None = -1) -> Tensor:
+        """Index of the maximum along ``axis`` (default -1), int64; the first NaN wins; (``kt.argmax``)."""
         return self.backend.argmax(self, axis)
 
-    def argmin(self, axis: int = -1) -> Tensor:
-        """Index of the minimum along ``axis`` (default -1), int64. (``kt.argmin``)."""
+    def argmin(self, axis: int | None = -1) -> Tensor:
+        """Index of the minimum along ``axis`` (default -1), int64; ``axis=None`` as ``np.argmin``. (``kt.argmin``)."""
         return self.backend.argmin(self, axis)
 
     def cumsum(self, axis: int | None = 0) -> Tensor:
@@ -646,7 +646,7 @@ class TensorMethods:
         """A 1-D tensor of every element: ``reshape(x, (-1,))``. (``kt.flatten``)."""
         return self.backend.flatten(self)
 
-    def expand_dims(self, axis: int = -1) -> Tensor:
+    def expand_dims(self, axis: int | Sequence[int] = -1) -> Tensor:
         """Insert a size-1 dimension at ``axis`` (``x[..., None, ...]``; Keras's default: last). (``kt.expand_dims``)."""
         return self.backend.expand_dims(self, axis)
 

@@ -41,6 +41,7 @@ __all__ = [
     "available_backends",
     "backend",
     "backend_for",
+    "clear_session",
     "register_backend",
     "set_backend",
     "use_backend",
@@ -275,6 +276,31 @@ def available_backends() -> list[str]:
         names.append("pytensor")
     _load_entry_points()
     return sorted(set(names) | set(_factories))
+
+
+def clear_session() -> None:
+    """Free everything built so far (Keras 2's ``K.clear_session()``): on the backend in
+    force and every shared instance the names resolved to. Tensors built before are then
+    refused with a ``ktensor:`` error; compiled functions keep working. Not needed to keep
+    a loop fast (compiling does not slow down with what was built before): call it to get
+    the memory back. An instance of your own: ``b.clear_session()``.
+
+    Examples:
+        >>> import ktensor as kt
+        >>> x = kt.constant([1.0, 2.0], backend="tensorflow")
+        >>> kt.clear_session()
+        >>> try:
+        ...     x + 1
+        ... except ValueError as error:
+        ...     print(str(error).split(" freed")[0])
+        ktensor: add operand 1 (unnamed constant of dtype float32 and shape (2,)) was built before clear_session()
+        >>> kt.constant([1.0, 2.0], backend="tensorflow").sum().eval()
+        array(3., dtype=float32)
+    """
+    with _registry_lock:
+        instances = {id(b): b for b in (*_instances.values(), _process_default, _in_force.get()) if b is not None}
+    for instance in instances.values():
+        instance.clear_session()
 
 
 #: What a ``backend=`` argument accepts: a registered name, an instance, or None.

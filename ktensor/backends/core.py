@@ -81,6 +81,8 @@ class Core(_Operations, metaclass=ABCMeta):
     #: run time and broadcast, as in NumPy. PyTensor refuses that (it decides
     #: broadcasting from static shapes); its backend sets this to False.
     runtime_broadcasting: ClassVar[bool] = True
+    #: How many times ``clear_session`` ran: tensors of an earlier generation are refused.
+    _generation: int = 0
 
     def __init__(self) -> None:
         # Compiled eval functions by id(tensor), dropped when the tensor is collected.
@@ -91,6 +93,20 @@ class Core(_Operations, metaclass=ABCMeta):
     def options(self) -> dict[str, Any]:
         """The constructor options of this instance, shown in its repr."""
         return {}
+
+    def clear_session(self) -> None:
+        """Free everything this backend built so far (``kt.clear_session()``, Keras 2's).
+
+        Tensors and variables built before are refused afterwards with a ``ktensor:``
+        error; functions compiled before keep working (each holds what it runs).
+        """
+        self._generation += 1
+        self.__dict__.setdefault("_eval_cache", {}).clear()
+        self.native_clear_session()
+
+    def native_clear_session(self) -> None:
+        """Drop the engine's own store of what was built (a graph, caches); an engine
+        that keeps none leaves this as it is."""
 
     def __repr__(self) -> str:
         opts = "".join(f", {k}={v!r}" for k, v in self.options().items())
@@ -287,6 +303,11 @@ class Core(_Operations, metaclass=ABCMeta):
                 f"on {self!r}; tensors of two backend instances never mix "
                 f"(rebuild it under kt.use_backend(...))"
             )
+        if tensor.generation != self._generation:
+            raise ValueError(
+                f"ktensor: {argument} ({tensor.label}) was built before clear_session() freed what "
+                f"{self!r} had built; build it again"
+            )
 
     def _array(self, value: Any, argument: str) -> np.ndarray:
         try:
@@ -341,7 +362,7 @@ class Core(_Operations, metaclass=ABCMeta):
     ) -> Tensor:
         engine_shape = self.native_shape(native)
         static = engine_shape if shape is None else shapes.merge(tuple(shape), engine_shape)
-        return Tensor(native, cast("Backend", self), dtype, static, name, role, placeholders, handle)
+        return Tensor(native, cast("Backend", self), dtype, static, name, role, placeholders, handle, self._generation)
 
     @staticmethod
     def _placeholders(*tensors: Tensor | None) -> frozenset[Tensor]:
@@ -390,7 +411,41 @@ class Core(_Operations, metaclass=ABCMeta):
             native = self._kernel(kernel, natives, work, out, lambda x, y: self._division(kernel, x, y, work))
         else:
             native = self._kernel(kernel, natives, work, out, lambda *xs: self.native_elementwise(kernel, *xs))
+        native = self._broadcast_checked(op, native, natives, [o.shape for o in operands])
         return self._wrap(native, out, shape, placeholders)
+
+    def _broadcast_checked(
+        self, op: str, result: Native, natives: Sequence[Native], operand_shapes: Sequence[shapes.Shape]
+    ) -> Native:
+        """``result``, computed only after checking at run time (as index bounds are) that
+        each dimension of an operand unknown when built broadcasts with a known size (not
+        1) of another operand on that axis.
+
+        The engines check broadcasting themselves, but their rewrites drop the check with
+        an operand they drop (``where(True, 0, x)`` becomes ``0`` of the other operands'
+        shape): a shape NumPy refuses gave a value. The check guards the result, which no
+        rewrite removes.
+        """
+        ndim = max((len(s) for s in operand_shapes), default=0)
+        for axis in range(-ndim, 0):
+            dims = [s[axis] if len(s) >= -axis else 1 for s in operand_shapes]
+            known = {d for d in dims if d is not None and d != 1}
+            if len(known) != 1 or None not in dims:
+                continue
+            size = known.pop()
+            for i, d in enumerate(dims):
+                if d is not None:
+                    continue
+                dim = self.native_dim(natives[i], len(operand_shapes[i]) + axis)
+                fits = self.native_elementwise("equal", dim, self.native_constant(np.asarray(size, "int64")))
+                if self.runtime_broadcasting:
+                    one = self.native_elementwise("equal", dim, self.native_constant(np.ones((), "int64")))
+                    fits = self.native_elementwise("logical_or", fits, one)
+                result = self.native_assert(
+                    result, fits,
+                    f"ktensor: {op}: operand {i + 1} does not broadcast with size {size} on axis {axis} at run time",
+                )
+        return result
 
     def _uint64_comparison(self, op: str, operands: list[_Operand]) -> Native:
         """Compare a signed integer with a uint64 exactly, as NumPy 2 does (no float64 detour).
@@ -452,11 +507,12 @@ class Core(_Operations, metaclass=ABCMeta):
         spec = KERNELS[op]
         t = self._tensor(x, f"{op} argument")
         axes = shapes.normalize_axes(axis, t.ndim)
+        native = t.native
         if spec.refuse_empty:
-            _refuse_empty(op, t.shape, axes)
+            native = self._refuse_empty(op, t, axes)
         out = spec.dtype(t.dtype)
         work = spec.work or out
-        native = self._cast_native(t.native, t.dtype, work)
+        native = self._cast_native(native, t.dtype, work)
         kernel = spec.for_dtype(work)
         if axes:
             native = self._kernel(
@@ -464,16 +520,40 @@ class Core(_Operations, metaclass=ABCMeta):
             )
         return self._wrap(native, out, shapes.reduce(t.shape, axes, keepdims), t.placeholders)
 
-    def _arg_reduction(self, op: str, x: Operand, axis: int) -> Tensor:
+    def _arg_reduction(self, op: str, x: Operand, axis: int | None) -> Tensor:
         t = self._tensor(x, f"{op} argument")
-        if t.ndim == 0:
-            raise ValueError(f"ktensor: {op} needs a tensor of at least 1 dimension; received {t!r}")
-        ax = shapes.normalize_axis(axis, t.ndim)
-        _refuse_empty(op, t.shape, (ax,))
+        if axis is None or t.ndim == 0:
+            # As NumPy: axis=None is the index into the flattened tensor, and a 0-d
+            # tensor is read as one element (axis 0 or -1).
+            if axis is not None:
+                shapes.normalize_axis(axis, 1, f"{op} axis")
+            t, axis = self.reshape(t, (-1,)), 0
+        ax = shapes.normalize_axis(axis, t.ndim, f"{op} axis")
         native = self._kernel(
-            op, [t.native], t.dtype, "int64", lambda n: self.native_argreduce(op, n, ax)
+            op, [self._refuse_empty(op, t, (ax,))], t.dtype, "int64", lambda n: self.native_argreduce(op, n, ax)
         )
         return self._wrap(native, "int64", shapes.reduce(t.shape, (ax,), False), t.placeholders)
+
+    def _refuse_empty(self, op: str, t: Tensor, axes: tuple[int, ...]) -> Native:
+        """NumPy refuses max/min/argmax/argmin over an axis of length 0 (no identity): a
+        ``ValueError`` for a known size, a run-time check (as for index bounds) for a size
+        known only at run time. Returns ``t``'s native symbol, checked."""
+        native = t.native
+        for a in axes:
+            if t.shape[a] == 0:
+                raise ValueError(
+                    f"ktensor: {op} over axis {a} of shape {shapes.describe(t.shape)}: a zero-size reduction "
+                    f"has no identity (NumPy refuses it too)"
+                )
+            if t.shape[a] is None:
+                zero = self.native_constant(np.zeros((), "int64"))
+                nonempty = self.native_elementwise("not_equal", self.native_dim(t.native, a), zero)
+                native = self.native_assert(
+                    native, nonempty,
+                    f"ktensor: {op} over axis {a}, of length 0 at run time: a zero-size reduction has no "
+                    f"identity (NumPy refuses it too)",
+                )
+        return native
 
     # ======================================================================
     # Helpers of the composed operations.
@@ -570,9 +650,11 @@ class Core(_Operations, metaclass=ABCMeta):
             return config.floatx()
         return dtypes.dtype_name(array.dtype, argument)
 
-    def _filled(self, shape: Sequence[int], value: float, dtype: Any, name: str | None = None) -> Tensor:
-        dt = dtypes.dtype_name(dtype, "dtype") if dtype is not None else config.floatx()
-        return self._constant_tensor(np.full(_concrete_shape(shape), value, dtype=dt), name)
+    def _filled(
+        self, shape: Sequence[int], value: float, dtype: Any, name: str | None = None, operation: str = "zeros"
+    ) -> Tensor:
+        dt = dtypes.dtype_name(dtype, f"{operation} dtype") if dtype is not None else config.floatx()
+        return self._constant_tensor(np.full(_concrete_shape(shape, operation), value, dtype=dt), name)
 
     def _filled_like(self, x: Operand, value: int, dtype: Any, name: str | None = None) -> Tensor:
         t = self._tensor(x, "like argument")
@@ -586,8 +668,10 @@ class Core(_Operations, metaclass=ABCMeta):
         dt = dtypes.dtype_name(dtype) if dtype is not None else config.floatx()
         if not dtypes.is_float(dt):
             raise TypeError(f"ktensor: random_{distribution} dtype must be a float dtype; received {dt!r}")
-        size = _concrete_shape(shape)
-        draw_seed = int(np.random.randint(0, 2**31 - 1)) if seed is None else int(seed)
+        operation = distribution if distribution == "truncated_normal" else f"random_{distribution}"
+        size = _concrete_shape(shape, operation)
+        check_distribution(operation, distribution, a, b)
+        draw_seed = checked_seed(operation, seed)
         native = self.native_random(distribution, size, float(a), float(b), dt, draw_seed)
         return self._wrap(native, dt, size)
 
@@ -603,7 +687,8 @@ class Core(_Operations, metaclass=ABCMeta):
             for i, d in enumerate(shape)
         ]
         size = self.native_concatenate([self.native_reshape(d, (1,)) for d in dims], 0)
-        draw_seed = int(np.random.randint(0, 2**31 - 1)) if seed is None else int(seed)
+        check_distribution(f"random_{distribution}", distribution, a, b)
+        draw_seed = checked_seed(f"random_{distribution}", seed)
         native = self.native_random(distribution, size, float(a), float(b), dtype, draw_seed)
         if sum(d is None for d in shape) == 1:
             # A reshape with the known sizes written out gives the engine the static shape
@@ -618,27 +703,31 @@ class Core(_Operations, metaclass=ABCMeta):
         return v
 
 
-def _concrete_shape(shape: Any) -> tuple[int, ...]:
-    """A shape of known sizes for creation functions; ``ValueError`` naming it otherwise."""
-    entries = (shape,) if isinstance(shape, (int, np.integer)) else shape
-    try:
-        size = tuple(int(d) for d in entries if not isinstance(d, bool))
-    except (TypeError, ValueError):
-        size = ()
-    if len(size) != len(tuple(entries)) or any(d < 0 for d in size):
-        raise ValueError(
-            f"ktensor: shape must be ints >= 0 (creation needs every size known); received {shape!r}"
-        )
-    return size
+def _concrete_shape(shape: Any, operation: str) -> tuple[int, ...]:
+    """A shape of known sizes for creation functions (:func:`ktensor.shapes.concrete`)."""
+    return shapes.concrete(shape, operation)
 
 
-def _refuse_empty(op: str, shape: shapes.Shape, axes: tuple[int, ...]) -> None:
-    """NumPy refuses max/min/argmax/argmin over an axis of length 0 (no identity)."""
-    for a in axes:
-        if shape[a] == 0:
-            raise ValueError(
-                f"ktensor: {op} over axis {a} of shape {shapes.describe(shape)}: a zero-size reduction "
-                f"has no identity (NumPy refuses it too)"
-            )
+def checked_seed(operation: str, seed: Any) -> int:
+    """``seed`` as the engines take it, a fresh one for ``None``; as NumPy's
+    ``default_rng``, a float or a negative seed is refused (and a bool, as ``dropout`` does)."""
+    if seed is None:
+        return int(np.random.randint(0, 2**31 - 1))
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"ktensor: {operation}: seed must be None or an int >= 0; received {seed!r}")
+    if not 0 <= seed <= shapes.MAX_SIZE:
+        raise ValueError(f"ktensor: {operation}: seed must be None or an int from 0 to 2**63 - 1; received {seed!r}")
+    return int(seed)
+
+
+def check_distribution(operation: str, distribution: str, a: Any, b: Any, argument: str = "stddev") -> None:
+    """NumPy's rule for a draw's spread: the stddev (``b`` of a normal) is a number >= 0
+    (``np.random.normal`` refuses ``scale < 0``)."""
+    if distribution not in ("normal", "truncated_normal"):
+        return
+    if isinstance(b, (bool, np.bool_, Tensor)) or not isinstance(b, (int, float, np.integer, np.floating)) or not b >= 0:
+        raise ValueError(f"ktensor: {operation}: {argument} must be a number >= 0 (NumPy refuses it too); received {b!r}")
+
+
 
 

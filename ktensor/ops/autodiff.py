@@ -95,6 +95,11 @@ class AutodiffOps(Core):
             array([2., 4.], dtype=float32)
         """
         self._check_mine(x, "evaluated tensor")
+        if feed is not None and not isinstance(feed, Mapping):
+            raise TypeError(
+                "ktensor: eval: feed must be a dict mapping placeholders to values, e.g. "
+                f"t.eval({{x: [1.0, 2.0]}}); received {feed!r}"
+            )
         feed = dict(feed or {})
         inputs = sorted(feed, key=id)
         # setdefault: a subclass whose __init__ forgot super().__init__() still works.

@@ -21,7 +21,7 @@ import numpy as np
 from ktensor import dtypes, shapes
 from ktensor.backends.core import Core, Native
 from ktensor.ops.declare import KitCase, operation
-from ktensor.tensor import Operand, Tensor
+from ktensor.tensor import Operand, Tensor, checked_name
 
 
 # -- the kit's functions and NumPy references (module level: the kit renders them) ---
@@ -112,6 +112,7 @@ class ControlOps(Core):
             >>> kt.map_fn(lambda row: row.sum(), kt.constant([[1, 2], [3, 4]])).eval()
             array([3, 7])
         """
+        name = checked_name(name, "map_fn")
         fn, seq = self._loop_arguments("map_fn", fn, elems)
         target = dtypes.dtype_name(dtype, "map_fn dtype") if dtype is not None else None
         traced: list[Tensor] = []
@@ -129,6 +130,7 @@ class ControlOps(Core):
         return self._wrap(outputs[0], out.dtype, (seq.shape[0], *out.shape), self._placeholders(seq, out), name=name)
 
     def _fold(self, op: str, fn: Any, elems: Any, initializer: Any, reverse: bool, name: str | None) -> Tensor:
+        name = checked_name(name, op)
         fn, seq = self._loop_arguments(op, fn, elems)
         if initializer is None:
             if seq.shape[0] == 0:

@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 
 from ktensor import config, dtypes, shapes
-from ktensor.backends.core import Core, _concrete_shape
+from ktensor.backends.core import Core, check_distribution, checked_seed
 from ktensor.ops.declare import KitCase, operation
-from ktensor.tensor import Operand, Tensor
+from ktensor.tensor import Operand, Tensor, checked_name
 
 
 # -- NumPy references of the kit rows (module level: the kit renders them) -----------
@@ -69,9 +69,12 @@ class CreationOps(Core):
             >>> x.shape, x.dtype
             ((None, 3), 'float32')
         """
+        name = checked_name(name, "placeholder")
         if shape is None:
             if ndim is None:
                 raise TypeError("ktensor: placeholder needs shape=(...) or ndim=N")
+            if isinstance(ndim, (bool, np.bool_)) or not isinstance(ndim, (int, np.integer)) or ndim < 0:
+                raise TypeError(f"ktensor: placeholder: ndim must be an int >= 0; received {ndim!r}")
             shape = (None,) * int(ndim)
         if isinstance(shape, (int, np.integer)):
             shape = (int(shape),)
@@ -82,12 +85,13 @@ class CreationOps(Core):
             if d is not None and (isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 0):
                 raise ValueError(f"ktensor: placeholder shape entries must be ints >= 0 or None; received {static!r}")
         static = tuple(None if d is None else int(d) for d in static)
+        shapes.check_size(static, "placeholder")
         if ndim is not None and ndim != len(static):
             raise ValueError(f"ktensor: placeholder: ndim={ndim} contradicts shape={static!r}")
         dt = dtypes.dtype_name(dtype, "placeholder dtype") if dtype is not None else config.floatx()
         native = self.native_placeholder(static, dt, name)
         tensor = self._wrap(native, dt, static, role="placeholder", name=name)
-        tensor.placeholders = frozenset((tensor,))
+        object.__setattr__(tensor, "placeholders", frozenset((tensor,)))  # tensors are immutable once built
         return tensor
 
     @operation(creation=True, covered_by_tables=True)
@@ -104,6 +108,7 @@ class CreationOps(Core):
             >>> kt.constant(0.5, shape=(2,)).eval()
             array([0.5, 0.5], dtype=float32)
         """
+        name = checked_name(name, "constant")
         if shape is not None:
             value = self._shaped(value, shape)
         if isinstance(value, Tensor):
@@ -115,7 +120,7 @@ class CreationOps(Core):
 
     def _shaped(self, value: Any, shape: Sequence[int]) -> np.ndarray:
         array = self._array(value, "constant value")
-        size = _concrete_shape(shape)
+        size = shapes.concrete(shape, "constant")
         if array.size == 1:
             return np.full(size, array.reshape(()), dtype=array.dtype)
         if array.size == int(np.prod(size)):
@@ -138,6 +143,7 @@ class CreationOps(Core):
             >>> v.set_value([3.0, 4.0]); v.get_value()
             array([3., 4.], dtype=float32)
         """
+        name = checked_name(name, "variable")
         if constraint is not None:
             raise TypeError(
                 "ktensor: variable: constraint is not supported (ktensor has no optimizers to apply "
@@ -168,7 +174,7 @@ class CreationOps(Core):
             >>> kt.zeros((2,)).eval()
             array([0., 0.], dtype=float32)
         """
-        return self._filled(shape, 0, dtype, name)
+        return self._filled(shape, 0, dtype, checked_name(name, "zeros"), "zeros")
 
     @operation(creation=True, covered_by_tables=True)
     def ones(self, shape: Sequence[int], dtype: Any = None, name: str | None = None) -> Tensor:
@@ -178,7 +184,7 @@ class CreationOps(Core):
             >>> kt.ones((2,), dtype="int32").eval()
             array([1, 1], dtype=int32)
         """
-        return self._filled(shape, 1, dtype, name)
+        return self._filled(shape, 1, dtype, checked_name(name, "ones"), "ones")
 
     @operation(creation=True, covered_by_tables=True)
     def eye(self, n: int, m: Any = None, dtype: Any = None, name: str | None = None) -> Tensor:
@@ -195,11 +201,12 @@ class CreationOps(Core):
             'int32'
         """
         if m is not None and not isinstance(m, (int, np.integer)):
-            if dtype is not None:
+            if dtype is not None or isinstance(m, (float, np.floating)):
                 raise TypeError(f"ktensor: eye: m must be an int; received {m!r}")
             m, dtype = None, m
+        rows, columns = shapes.concrete((n, n if m is None else m), "eye", "(n, m)")
         dt = dtypes.dtype_name(dtype, "eye dtype") if dtype is not None else config.floatx()
-        return self._constant_tensor(np.eye(n, m, dtype=dt), name)
+        return self._constant_tensor(np.eye(rows, columns, dtype=dt), checked_name(name, "eye"))
 
     @operation(covered_by_tables=True)
     def zeros_like(self, x: Operand, dtype: Any = None, name: str | None = None) -> Tensor:
@@ -209,7 +216,7 @@ class CreationOps(Core):
             >>> kt.zeros_like(kt.constant([1, 2])).eval()
             array([0, 0])
         """
-        return self._filled_like(x, 0, dtype, name)
+        return self._filled_like(x, 0, dtype, checked_name(name, "zeros_like"))
 
     @operation(covered_by_tables=True)
     def ones_like(self, x: Operand, dtype: Any = None, name: str | None = None) -> Tensor:
@@ -219,7 +226,7 @@ class CreationOps(Core):
             >>> kt.ones_like(kt.constant([1, 2]), dtype="float64").eval()
             array([1., 1.])
         """
-        return self._filled_like(x, 1, dtype, name)
+        return self._filled_like(x, 1, dtype, checked_name(name, "ones_like"))
 
     @operation(creation=True, covered_by_tables=True)
     def arange(self, start: float, stop: float | None = None, step: float = 1, dtype: Any = "int32") -> Tensor:
@@ -267,7 +274,7 @@ class CreationOps(Core):
             array([1, 2])
         """
         t = self._tensor(x, "identity argument")
-        return self._wrap(t.native, t.dtype, t.shape, t.placeholders, name=name)
+        return self._wrap(t.native, t.dtype, t.shape, t.placeholders, name=checked_name(name, "identity"))
 
     @operation(
         alias_of="astype",
@@ -420,8 +427,9 @@ class CreationOps(Core):
         """
         dt = _float_dtype("random_uniform_variable", dtype)
         size = _known_shape("random_uniform_variable", shape)
-        value = np.random.default_rng(seed).uniform(float(low), float(high), size)
-        return self.variable(value.astype(dt), dtype=dt, name=name)
+        rng = np.random.default_rng(checked_seed("random_uniform_variable", seed) if seed is not None else None)
+        value = rng.uniform(float(low), float(high), size)
+        return self.variable(value.astype(dt), dtype=dt, name=checked_name(name, "random_uniform_variable"))
 
     @operation(creation=True, kit_exempt="a variable of random values: checked in tests/test_ops_graph.py")
     def random_normal_variable(
@@ -444,8 +452,10 @@ class CreationOps(Core):
         """
         dt = _float_dtype("random_normal_variable", dtype)
         size = _known_shape("random_normal_variable", shape)
-        value = np.random.default_rng(seed).normal(float(mean), float(scale), size)
-        return self.variable(value.astype(dt), dtype=dt, name=name)
+        check_distribution("random_normal_variable", "normal", mean, scale, "scale")
+        rng = np.random.default_rng(checked_seed("random_normal_variable", seed) if seed is not None else None)
+        value = rng.normal(float(mean), float(scale), size)
+        return self.variable(value.astype(dt), dtype=dt, name=checked_name(name, "random_normal_variable"))
 
     @operation(method=False, kit_exempt="returns a Python int (tests/test_ops_graph.py)")
     def count_params(self, x: Operand) -> int:
@@ -572,16 +582,8 @@ class CreationOps(Core):
 
 
 def _known_shape(op: str, shape: Any) -> tuple[int, ...]:
-    """A creation shape of known sizes, or a ``ValueError`` naming ``op``."""
-    entries = (shape,) if isinstance(shape, (int, np.integer)) else shape
-    try:
-        size = tuple(int(d) for d in entries if not isinstance(d, bool))
-        ok = len(size) == len(tuple(entries)) and all(d >= 0 for d in size)
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise ValueError(f"ktensor: {op}: shape must be a tuple of ints >= 0; received {shape!r}")
-    return size
+    """A creation shape of known sizes (:func:`ktensor.shapes.concrete`), naming ``op``."""
+    return shapes.concrete(shape, op)
 
 
 def _float_dtype(op: str, dtype: Any) -> str:

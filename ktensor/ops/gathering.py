@@ -140,7 +140,8 @@ class GatherOps(Core):
             return t, 0
         if t.ndim == 0:
             raise ValueError(f"ktensor: {op} needs a tensor of at least 1 dimension (or axis=None); received {t!r}")
-        return t, shapes.normalize_axis(axis, t.ndim, f"{op} axis")
+        # np.sort takes axis=True (operator.index), np.argsort refuses it
+        return t, shapes.normalize_axis(axis, t.ndim, f"{op} axis", bools=op == "sort")
 
     # --------------------------------------------------------------- operations
     @operation(

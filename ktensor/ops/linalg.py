@@ -22,7 +22,7 @@ import attrs
 import numpy as np
 
 from ktensor import dtypes, shapes
-from ktensor.backends.core import Core
+from ktensor.backends.core import Core, Native
 from ktensor.ops.declare import KitCase, operation
 from ktensor.tensor import Axis, Operand, Tensor
 
@@ -227,7 +227,23 @@ class LinalgOps(Core):
         native = self._kernel("matmul", [na, nb], work, out, self.native_matmul)
         if a.ndim == 1 or b.ndim == 1:
             native = self.native_reshape(native, tuple(-1 if d is None else d for d in shape))
+        native = self._aligned("matmul", native, a, b, -1, -2 if b.ndim >= 2 else -1)
         return self._wrap(native, out, shape, self._placeholders(a, b))
+
+    def _aligned(self, op: str, result: Native, a: Tensor, b: Tensor, axis_a: int, axis_b: int) -> Native:
+        """``result``, computed only after checking at run time that the contracted sizes
+        agree where one is unknown when built (an engine's 1-D product broadcast a size 1
+        against any other, where NumPy refuses)."""
+        da, db = a.shape[axis_a], b.shape[axis_b]
+        if da is not None and db is not None:
+            return result
+        same = self.native_elementwise(
+            "equal", self.native_dim(a.native, axis_a % a.ndim), self.native_dim(b.native, axis_b % b.ndim)
+        )
+        return self.native_assert(
+            result, same, f"ktensor: {op}: the contracted dimensions (axis {axis_a} of operand 1, axis {axis_b} "
+            "of operand 2) differ at run time"
+        )
 
     @operation(covered_by_tables=True)
     def dot(self, x: Operand, y: Operand) -> Tensor:
@@ -250,6 +266,7 @@ class LinalgOps(Core):
             "matmul", [na, nb], work, out,
             lambda p, q: self.native_tensordot(p, q, a.ndim - 1, b.ndim + axis_b),
         )
+        native = self._aligned("dot", native, a, b, -1, axis_b)
         return self._wrap(native, out, shape, self._placeholders(a, b))
 
     # -- helpers ---------------------------------------------------------------------

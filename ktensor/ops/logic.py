@@ -174,7 +174,8 @@ class LogicOps(Core):
         ox, oy = self._operand(x, "where x"), self._operand(y, "where y")
         out = dtypes.result_dtype("where", "bool", ox.key, oy.key)
         shape = shapes.broadcast(cond.shape, ox.shape, oy.shape, operation="where")
-        native = self.native_where(cond.native, self._native_operand(ox, out), self._native_operand(oy, out))
+        natives = [cond.native, self._native_operand(ox, out), self._native_operand(oy, out)]
+        native = self._broadcast_checked("where", self.native_where(*natives), natives, [cond.shape, ox.shape, oy.shape])
         return self._wrap(native, out, shape, self._placeholders(cond, ox.tensor, oy.tensor))
 
     # -- logical operations: operands by truth value, bool out -----------------------

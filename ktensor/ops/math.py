@@ -115,11 +115,52 @@ class MathOps(Core):
     def power(self, x: Operand, y: Operand) -> Tensor:
         """Elementwise ``x ** y`` (``np.power``).
 
+        As in NumPy, integers to negative integer powers are refused: a ``ValueError`` when
+        the exponent is known when the expression is built, a run-time check otherwise.
+
         Examples:
             >>> kt.power([2, 3], 2).eval()
             array([4, 9])
+            >>> kt.power([2, 3], -1)
+            Traceback (most recent call last):
+            ...
+            ValueError: ktensor: power: integers to negative integer powers are not allowed (NumPy refuses them too); received the exponent -1 (use a float base, e.g. x.astype('float64') ** -1)
         """
-        return self._elementwise("power", x, y)
+        return self._elementwise("power", *self._integer_power_operands(x, y))
+
+    def _integer_power_operands(self, x: Operand, y: Operand) -> tuple[Operand, Operand]:
+        """``x`` and ``y`` converted, ``y`` refused or checked at run time to hold no negative
+        value where ``x ** y`` is an integer power (NumPy: "Integers to negative integer
+        powers are not allowed")."""
+        base, exponent = (self._operand(v, f"power operand {i + 1}") for i, v in enumerate((x, y)))
+        values = (base.weak if base.tensor is None else base.tensor, exponent.weak if exponent.tensor is None else exponent.tensor)
+        t = exponent.tensor
+        if not dtypes.is_integer(dtypes.result_dtype("power", base.key, exponent.key)) or (
+            t is not None and not dtypes.is_signed(t.dtype)
+        ):
+            return values
+        known: np.ndarray | None = None
+        if t is None:
+            known = np.asarray(exponent.weak)
+        elif not isinstance(y, Tensor) or (y.role == "constant" and not y.placeholders):
+            known = np.asarray(y.eval() if isinstance(y, Tensor) else y)
+        if known is not None:
+            if known.size and known.min() < 0:
+                shown = known.tolist() if known.ndim else int(known)
+                raise ValueError(
+                    "ktensor: power: integers to negative integer powers are not allowed (NumPy refuses them "
+                    f"too); received the exponent {shown} (use a float base, e.g. x.astype('float64') ** -1)"
+                )
+            return values
+        assert t is not None
+        nonnegative = self.all(self.greater_equal(t, 0))
+        checked = self.native_assert(
+            t.native,
+            nonnegative.native,
+            "ktensor: power: integers to negative integer powers are not allowed (NumPy refuses them too); "
+            "the exponent holds a negative value at run time",
+        )
+        return values[0], self._wrap(checked, t.dtype, t.shape, self._placeholders(t, nonnegative))
 
     @elementwise(np.negative, kit=())
     def negative(self, x: Operand) -> Tensor:

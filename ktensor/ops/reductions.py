@@ -198,18 +198,21 @@ class ReductionOps(Core):
         return self.add(total, peak if keepdims or not axes else self.squeeze(peak, axis=axes))
 
     @operation(dtype=dtypes.Fixed("int64"), reference=np.argmax, kit=_arg_kit(np.argmax))
-    def argmax(self, x: Operand, axis: int = -1) -> Tensor:
-        """Index of the maximum along ``axis`` (default -1), int64; the first NaN wins.
+    def argmax(self, x: Operand, axis: int | None = -1) -> Tensor:
+        """Index of the maximum along ``axis`` (default -1), int64; the first NaN wins;
+        ``axis=None``: the index into the flattened tensor, as ``np.argmax``.
 
         Examples:
             >>> kt.argmax([[1, 3], [4, 2]]).eval()
             array([1, 0])
+            >>> kt.argmax([[1, 3], [4, 2]], axis=None).eval()
+            array(2)
         """
         return self._arg_reduction("argmax", x, axis)
 
     @operation(dtype=dtypes.Fixed("int64"), reference=np.argmin, kit=_arg_kit(np.argmin))
-    def argmin(self, x: Operand, axis: int = -1) -> Tensor:
-        """Index of the minimum along ``axis`` (default -1), int64.
+    def argmin(self, x: Operand, axis: int | None = -1) -> Tensor:
+        """Index of the minimum along ``axis`` (default -1), int64; ``axis=None`` as ``np.argmin``.
 
         Examples:
             >>> kt.argmin([[1, 3], [4, 2]]).eval()

@@ -109,18 +109,25 @@ class ShapeOps(Core):
         return self.reshape(x, (-1,))
 
     @operation(covered_by_tables=True)
-    def expand_dims(self, x: Operand, axis: int = -1) -> Tensor:
+    def expand_dims(self, x: Operand, axis: int | Sequence[int] = -1) -> Tensor:
         """Insert a size-1 dimension at ``axis`` (``x[..., None, ...]``; Keras's default: last).
+
+        A tuple of axes inserts one at each, counted in the result as ``np.expand_dims`` does.
 
         Examples:
             >>> kt.expand_dims([1, 2], 0).shape
             (1, 2)
             >>> kt.expand_dims([1, 2]).shape
             (2, 1)
+            >>> kt.expand_dims([1, 2], (0, 2)).shape
+            (1, 2, 1)
         """
         t = self._tensor(x, "expand_dims argument")
-        position = shapes.normalize_axis(axis, t.ndim + 1)
-        return self.getitem(t, (slice(None),) * position + (None,))
+        listed = tuple(axis) if isinstance(axis, (tuple, list)) else (axis,)
+        out = t.ndim + len(listed)
+        # np.expand_dims reads its axes with operator.index: a Python True is 1
+        new = _axes("expand_dims", "axis", list(listed), out, bools=True)
+        return self.getitem(t, tuple(None if a in new else slice(None) for a in range(out)))
 
     @operation(covered_by_tables=True)
     def squeeze(self, x: Operand, axis: Axis = None) -> Tensor:
@@ -156,18 +163,32 @@ class ShapeOps(Core):
         return self.getitem(t, tuple(0 if i in axes else slice(None) for i in range(t.ndim)))
 
     @operation(method=False, covered_by_tables=True)
-    def concatenate(self, tensors: Sequence[Operand], axis: int = -1) -> Tensor:
-        """Join tensors along an existing axis, in their NumPy result dtype.
+    def concatenate(self, tensors: Sequence[Operand], axis: int | None = -1) -> Tensor:
+        """Join tensors along an existing axis, in their NumPy result dtype; ``axis=None``
+        flattens them first, as ``np.concatenate``.
 
         Examples:
             >>> kt.concatenate([[1, 2], [3]]).eval()
             array([1, 2, 3])
+            >>> kt.concatenate([[[1, 2]], [3]], axis=None).eval()
+            array([1, 2, 3])
         """
         if not isinstance(tensors, (list, tuple)) or not tensors:
             raise TypeError(f"ktensor: concatenate needs a non-empty list of tensors; received {tensors!r}")
+        # Python scalars stay weak, as in np.concatenate (int8 with 0 is int8); they can
+        # only be joined flattened (axis=None), and one that does not fit is an OverflowError.
+        keys = [dtypes.key_of(v) if dtypes.is_weak_scalar(v) else None for v in tensors]
+        out_keys = [k for k in keys if k is not None]
         parts = [self._tensor(v, f"concatenate tensors[{i}]") for i, v in enumerate(tensors)]
+        out = dtypes.common_dtype(*(p.dtype if k is None else k for p, k in zip(parts, keys)))
+        if out_keys:
+            parts = [
+                p if k is None else self._constant_tensor(dtypes.weak_scalar_array(v, out, f"concatenate tensors[{i}]"))
+                for i, (p, k, v) in enumerate(zip(parts, keys, tensors))
+            ]
+        if axis is None:
+            parts, axis = [self.flatten(p) for p in parts], 0
         shape = shapes.concatenate([p.shape for p in parts], axis)
-        out = dtypes.common_dtype(*(p.dtype for p in parts))
         natives = [self._cast_native(p.native, p.dtype, out) for p in parts]
         ax = shapes.normalize_axis(axis, parts[0].ndim)
         native = self.native_concatenate(natives, ax)
@@ -191,7 +212,7 @@ class ShapeOps(Core):
                 "ktensor: stack: all tensors need the same shape; received shapes "
                 + ", ".join(shapes.describe(p.shape) for p in parts)
             )
-        position = shapes.normalize_axis(axis, ndims.pop() + 1)
+        position = shapes.normalize_axis(axis, ndims.pop() + 1, "stack axis", bools=True)  # as np.stack
         return self.concatenate([self.expand_dims(p, position) for p in parts], axis=position)
 
     @operation(method=False, function=False, covered_by_tables=True)
@@ -382,7 +403,7 @@ class ShapeOps(Core):
                    [4, 3]])
         """
         t = self._tensor(x, "reverse argument")
-        flipped = _axes("reverse", "axes", axes, t.ndim)
+        flipped = _axes("reverse", "axes", axes, t.ndim, bools=True)  # np.flip takes axis=True
         if not flipped:
             return t
         return self.getitem(t, tuple(slice(None, None, -1) if a in flipped else slice(None) for a in range(t.ndim)))
@@ -445,7 +466,7 @@ class ShapeOps(Core):
             [array([1, 2]), array([3, 4])]
         """
         t = self._tensor(x, "split argument")
-        a = _axis("split", axis, t.ndim)
+        a = _axis("split", axis, t.ndim, bools=True)  # np.split takes axis=True
         dim = t.shape[a]
         points: list[int | None]
         if isinstance(indices_or_sections, (int, np.integer)) and not isinstance(indices_or_sections, bool):
@@ -808,20 +829,20 @@ def _ints(function: str, argument: str, value: Any, ndim: int, minimum: int) -> 
     return items
 
 
-def _axis(function: str, axis: Any, ndim: int, argument: str = "axis") -> int:
+def _axis(function: str, axis: Any, ndim: int, argument: str = "axis", bools: bool = False) -> int:
     try:
-        return shapes.normalize_axis(int(axis) if _is_int(axis) else axis, ndim, argument)
+        return shapes.normalize_axis(int(axis) if _is_int(axis) else axis, ndim, argument, bools=bools)
     except (TypeError, ValueError) as error:
         raise type(error)(str(error).replace("ktensor: ", f"ktensor: {function}: ", 1)) from None
 
 
-def _axes(function: str, argument: str, axes: Any, ndim: int) -> tuple[int, ...]:
+def _axes(function: str, argument: str, axes: Any, ndim: int, bools: bool = False) -> tuple[int, ...]:
     if _is_int(axes):
         axes = int(axes)
     elif isinstance(axes, (tuple, list)):
         axes = tuple(int(a) if _is_int(a) else a for a in axes)
     try:
-        return shapes.normalize_axes(axes, ndim, argument)
+        return shapes.normalize_axes(axes, ndim, argument, bools=bools)
     except (TypeError, ValueError) as error:
         raise type(error)(str(error).replace("ktensor: ", f"ktensor: {function}: ", 1)) from None
 

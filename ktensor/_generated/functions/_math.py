@@ -78,9 +78,16 @@ def mod(x: Operand, y: Operand) -> Tensor:
 def power(x: Operand, y: Operand) -> Tensor:
     """Elementwise ``x ** y`` (``np.power``).
 
+    As in NumPy, integers to negative integer powers are refused: a ``ValueError`` when
+    the exponent is known when the expression is built, a run-time check otherwise.
+
     Examples:
         >>> kt.power([2, 3], 2).eval()
         array([4, 9])
+        >>> kt.power([2, 3], -1)
+        Traceback (most recent call last):
+        ...
+        ValueError: ktensor: power: integers to negative integer powers are not allowed (NumPy refuses them too); received the exponent -1 (use a float base, e.g. x.astype('float64') ** -1)
     """
     return backend_for(x, y).power(x, y)
 

@@ -118,18 +118,21 @@ def logsumexp(x: Operand, axis: Axis = None, keepdims: bool = False) -> Tensor:
     return backend_for(x).logsumexp(x, axis, keepdims)
 
 
-def argmax(x: Operand, axis: int = -1) -> Tensor:
-    """Index of the maximum along ``axis`` (default -1), int64; the first NaN wins.
+def argmax(x: Operand, axis: int | None = -1) -> Tensor:
+    """Index of the maximum along ``axis`` (default -1), int64; the first NaN wins;
+    ``axis=None``: the index into the flattened tensor, as ``np.argmax``.
 
     Examples:
         >>> kt.argmax([[1, 3], [4, 2]]).eval()
         array([1, 0])
+        >>> kt.argmax([[1, 3], [4, 2]], axis=None).eval()
+        array(2)
     """
     return backend_for(x).argmax(x, axis)
 
 
-def argmin(x: Operand, axis: int = -1) -> Tensor:
-    """Index of the minimum along ``axis`` (default -1), int64.
+def argmin(x: Operand, axis: int | None = -1) -> Tensor:
+    """Index of the minimum along ``axis`` (default -1), int64; ``axis=None`` as ``np.argmin``.
 
     Examples:
         >>> kt.argmin([[1, 3], [4, 2]]).eval()

@@ -67,14 +67,18 @@ def flatten(x: Operand) -> Tensor:
     return backend_for(x).flatten(x)
 
 
-def expand_dims(x: Operand, axis: int = -1) -> Tensor:
+def expand_dims(x: Operand, axis: int | Sequence[int] = -1) -> Tensor:
     """Insert a size-1 dimension at ``axis`` (``x[..., None, ...]``; Keras's default: last).
+
+    A tuple of axes inserts one at each, counted in the result as ``np.expand_dims`` does.
 
     Examples:
         >>> kt.expand_dims([1, 2], 0).shape
         (1, 2)
         >>> kt.expand_dims([1, 2]).shape
         (2, 1)
+        >>> kt.expand_dims([1, 2], (0, 2)).shape
+        (1, 2, 1)
     """
     return backend_for(x).expand_dims(x, axis)
 
@@ -89,11 +93,14 @@ def squeeze(x: Operand, axis: Axis = None) -> Tensor:
     return backend_for(x).squeeze(x, axis)
 
 
-def concatenate(tensors: Sequence[Operand], axis: int = -1) -> Tensor:
-    """Join tensors along an existing axis, in their NumPy result dtype.
+def concatenate(tensors: Sequence[Operand], axis: int | None = -1) -> Tensor:
+    """Join tensors along an existing axis, in their NumPy result dtype; ``axis=None``
+    flattens them first, as ``np.concatenate``.
 
     Examples:
         >>> kt.concatenate([[1, 2], [3]]).eval()
+        array([1, 2, 3])
+        >>> kt.concatenate([[[1, 2]], [3]], axis=None).eval()
         array([1, 2, 3])
     """
     return backend_for(tensors).concatenate(tensors, axis)

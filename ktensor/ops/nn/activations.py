@@ -314,7 +314,9 @@ class ActivationOps(Core):
         ax = shapes.normalize_axis(axis, t.ndim)
         fused = self._fused_kernel("native_softmax", "exp", "subtract", "max", "sum", "divide")
         if fused is not None:
-            native = self._kernel("softmax", [t.native], t.dtype, t.dtype, lambda n: fused(n, ax))
+            # The fused kernel refuses an empty axis as the composition's max does.
+            checked = self._refuse_empty("softmax", t, (ax,))
+            native = self._kernel("softmax", [checked], t.dtype, t.dtype, lambda n: fused(n, ax))
             return self._wrap(native, t.dtype, t.shape, t.placeholders)
         shifted = self.exp(self.subtract(t, self.max(t, axis=ax, keepdims=True)))
         return self.divide(shifted, self.sum(shifted, axis=ax, keepdims=True))
