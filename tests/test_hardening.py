@@ -493,3 +493,17 @@ def test_wide_integer_max_and_min_keep_their_static_shape(kt_in, dtype: str) -> 
         assert r.shape == (1, 1)
         f = kt.function([p], kt.maximum(np.zeros((2, 1), dtype), r))
         np.testing.assert_array_equal(f(np.ones((1, 3), dtype)), np.ones((2, 1), dtype))
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_minus_one_half_power_of_signed_zero_and_infinity_as_numpy(kt_in, dtype: str) -> None:
+    """Both engines' optimisers rewrite ``x ** -0.5`` as ``1 / sqrt(x)``: -inf at -0.0 and
+    NaN at -inf, where NumPy (IEEE's pow) gives +inf and 0."""
+    a = np.array([-0.0, 0.0, -np.inf, np.inf, -1.0, np.nan, 4.0], dtype)
+    z = kt.placeholder(shape=(None,), dtype=dtype)
+    got = kt.function([z], z**-0.5)(a)
+    with np.errstate(all="ignore"):
+        want = np.power(a, np.array(-0.5, dtype))
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(want))

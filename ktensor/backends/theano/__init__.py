@@ -260,6 +260,8 @@ class TheanoBackend(Backend):
             # rewrite failure, and its Python cast of negative ints to unsigned
             # overflows: the two's complement ~x + 1 wraps as NumPy does.
             return pt.add(pt.invert(xs[0]), np.ones((), xs[0].dtype))
+        if op == "power" and xs[0].dtype.startswith("float"):
+            return kernels.float_power(*xs)
         return _ELEMENTWISE[op](*xs)
 
     def native_reduce(self, op: str, x: Native, axes: tuple[int, ...], keepdims: bool) -> Native:

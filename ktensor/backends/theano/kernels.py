@@ -30,6 +30,7 @@ import pytensor.tensor as pt
 from pytensor.compile.builders import OpFromGraph
 from pytensor.compile.mode import Mode
 from pytensor.gradient import DisconnectedType, disconnected_grad
+from pytensor.graph.basic import Constant
 from pytensor.graph.replace import clone_replace
 from pytensor.ifelse import ifelse
 from pytensor.printing import Print
@@ -407,3 +408,17 @@ def _const(value: float, dtype: str) -> Native:
 def erf(x: Native) -> Native:
     """Elementwise error function, in ``x``'s float dtype."""
     return pt.erf(x)
+
+
+def float_power(x: Native, y: Native) -> Native:
+    """``x ** y`` of floats with IEEE 754's (and NumPy's) special values.
+
+    PyTensor rewrites ``x ** -0.5`` with a constant exponent as ``1 / sqrt(x)``:
+    ``-inf`` at ``-0.0`` and NaN at ``-inf``, where ``pow`` gives ``+inf`` and ``0``.
+    For that exponent those two values are selected; any other keeps ``pow``.
+    """
+    result = pt.pow(x, y)
+    if not isinstance(y, Constant) or not np.all(np.asarray(y.data) == -0.5):
+        return result
+    result = pt.switch(pt.eq(x, 0), np.asarray(np.inf, x.dtype), result)
+    return pt.switch(pt.eq(x, np.asarray(-np.inf, x.dtype)), np.zeros((), x.dtype), result)
