@@ -507,3 +507,31 @@ def test_minus_one_half_power_of_signed_zero_and_infinity_as_numpy(kt_in, dtype:
     assert got.dtype == want.dtype
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int16", "int32", "int64", "uint8", "uint64"])
+def test_integer_powers_are_exact_and_wrap_as_numpy(kt_in, dtype: str) -> None:
+    """PyTensor's C code computed integer powers in double: 3 ** 39 lost its low digits
+    in int64 and int32 saturated where NumPy wraps."""
+    b = np.array([3, 7, 5, 0, 1, 2, 9], dtype)
+    e = np.array([39, 22, 27, 0, 5, 3, 7], dtype)
+    x, y = kt.placeholder(shape=(None,), dtype=dtype), kt.placeholder(shape=(None,), dtype=dtype)
+    got = kt.function([x, y], x**y + x)(b, e)
+    with np.errstate(all="ignore"):
+        want = np.power(b, e) + b
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+
+
+def test_integer_powers_are_exact_in_pytensor_c_code() -> None:
+    """The suite runs PyTensor in FAST_COMPILE (Python code); the C modes have their own kernel."""
+    from ktensor.backends import TheanoBackend
+
+    with kt.use_backend(TheanoBackend(mode="CVM")):
+        base = np.array([0, 1, 2, 3, 5, 2**63 - 1, 2**63, 2**64 - 1, 7, 6], "uint64")
+        exponent = np.array([0, 1, 2**63, 2**63 + 1, 2**64 - 1, 2**63 - 1, 40, 64, 2**63, 3], "uint64")
+        x, y = kt.placeholder(shape=(None,), dtype="uint64"), kt.placeholder(shape=(None,), dtype="uint64")
+        np.testing.assert_array_equal(kt.function([x, y], x**y)(base, exponent), np.power(base, exponent))
+        s, t = kt.placeholder(shape=(None,), dtype="int32"), kt.placeholder(shape=(None,), dtype="int32")
+        a, n = np.array([3, -7, 5], "int32"), np.array([39, 21, 27], "int32")
+        np.testing.assert_array_equal(kt.function([s, t], s**t)(a, n), np.power(a, n))

@@ -54,6 +54,7 @@ from pytensor.raise_op import Assert
 from ktensor.backends.base import Backend, CompiledCall, Native
 from ktensor.backends.core import ScanStep
 from ktensor.backends.theano import casts, jax_checks, kernels, modes
+from ktensor.backends.theano.intpow import integer_power
 from ktensor.shapes import Shape
 
 # Without a BLAS library PyTensor logs "Using NumPy C-API based implementation for
@@ -262,6 +263,9 @@ class TheanoBackend(Backend):
             return pt.add(pt.invert(xs[0]), np.ones((), xs[0].dtype))
         if op == "power" and xs[0].dtype.startswith("float"):
             return kernels.float_power(*xs)
+        if op == "power" and xs[0].dtype in _INTS and not self._jit:
+            # C's double pow in PyTensor's C code (Numba and JAX are exact): intpow.py.
+            return integer_power(*xs)
         return _ELEMENTWISE[op](*xs)
 
     def native_reduce(self, op: str, x: Native, axes: tuple[int, ...], keepdims: bool) -> Native:
