@@ -345,3 +345,22 @@ def test_no_engine_log_line_reaches_the_terminal(tmp_path: Path, backend: str, m
     assert lines[1].startswith("w [")
     np.testing.assert_allclose(json.loads(lines[1][2:]), w, atol=1.5e-3)
     assert not np.allclose(w, np.arange(6.0) / 10, atol=1e-2)  # the updates moved w
+
+
+@pytest.mark.parametrize("order", ["jax, then ktensor", "ktensor, then jax"])
+def test_importing_jax_does_not_let_tensorflow_log_lines_through(tmp_path: Path, order: str) -> None:
+    """``import jax`` sets TF_CPP_MIN_LOG_LEVEL=1 when unset; ktensor must not read that as
+    the user asking TensorFlow for its start-up lines (PyTensor's JAX mode imports jax too)."""
+    imports = "import jax\nimport ktensor as kt\n" if order.startswith("jax") else "import ktensor as kt\nimport jax\n"
+    program = imports + (
+        "with kt.use_backend('tensorflow'):\n"
+        "    x = kt.placeholder(shape=(2,))\n"
+        "    print(kt.function([x], x + 1)([1.0, 2.0]))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("KTENSOR_HOME", "KTENSOR_BACKEND", "TF_CPP_MIN_LOG_LEVEL")}
+    env.update(KTENSOR_HOME=str(tmp_path), PYTHONPATH=str(REPO_ROOT))
+    proc = subprocess.run([sys.executable, "-c", program], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    assert proc.stdout == "[2. 3.]\n"

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ktensor import config
+from ktensor.backends import _quiet  # noqa: F401 - reads the user's TF log level before jax can set it
 from ktensor.backends.base import Backend
 from ktensor.tensor import Tensor
 

@@ -17,6 +17,19 @@ import threading
 from collections.abc import Iterator
 
 
+def _tf_verbosity_chosen() -> bool:
+    """Whether the user asked TensorFlow for its logs (``TF_CPP_MIN_LOG_LEVEL`` below 3).
+    ``import jax`` sets the variable to 1 when it is unset: that is not the user's choice."""
+    value = os.environ.get("TF_CPP_MIN_LOG_LEVEL", "").strip()
+    if value in ("", "3"):
+        return False
+    return not (value == "1" and "jax" in sys.modules)
+
+
+#: Read when ``ktensor.backends`` is imported, before ktensor itself imports jax.
+TF_VERBOSITY_CHOSEN = _tf_verbosity_chosen()
+
+
 @contextlib.contextmanager
 def engine_stderr_silenced(enabled: bool = True) -> Iterator[None]:
     """Send fd 2 to a temporary file inside the block; replay it if the block raises."""

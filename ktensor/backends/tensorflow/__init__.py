@@ -33,6 +33,7 @@ import attrs
 import numpy as np
 
 from ktensor import dtypes
+from ktensor.backends import _quiet
 from ktensor.backends._quiet import engine_stderr_silenced
 from ktensor.backends.base import Backend, CompiledCall, Native
 from ktensor.backends.core import ScanStep
@@ -40,8 +41,9 @@ from ktensor.shapes import Shape
 
 # Quiet unless the user asked TensorFlow for its logs (TF_CPP_MIN_LOG_LEVEL below 3);
 # level 3 alone still lets the oneDNN/CUDA/absl start-up lines through.
-_USER_CHOSE_VERBOSITY = os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3").strip() not in ("3", "")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+_USER_CHOSE_VERBOSITY = _quiet.TF_VERBOSITY_CHOSEN
+if not _USER_CHOSE_VERBOSITY:
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"  # also over jax's default of 1
 with engine_stderr_silenced(not _USER_CHOSE_VERBOSITY):
     import tensorflow as tf
 if not _USER_CHOSE_VERBOSITY:
