@@ -22,20 +22,15 @@ import pytest
 
 import ktensor as kt
 from ktensor import _codegen
+from tests.conftest import require
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD_BUDGET_S = 120
 
 
 def _mkdocs() -> list[str]:
-    try:
-        import material  # noqa: F401
-        import mkdocs  # noqa: F401
-        import mkdocstrings  # noqa: F401
-    except ImportError as error:
-        if os.environ.get("CI") or os.environ.get("KTENSOR_REQUIRE_BACKENDS"):
-            pytest.fail(f"{error.name} is missing; the docs extra installs it (scripts/setup.sh)")
-        pytest.skip("the docs extra is not installed (pip install -e '.[docs]')")
+    for module in ("material", "mkdocs", "mkdocstrings"):  # the docs extra (scripts/setup.sh installs it)
+        require(module)
     return [sys.executable, "-m", "mkdocs"]
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 import pytest
 
 import ktensor as kt
+from tests.conftest import require
 from tests.test_docs import python_blocks
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,14 +38,6 @@ SDIST = f"ktensor-{kt.__version__}.tar.gz"
 _LEFT_OUT = (".venv", ".git", "build", "dist", "site", "*.egg-info", "__pycache__", ".pytest_cache",
              ".mypy_cache", ".ruff_cache", "results")
 
-
-def _require(module: str) -> None:
-    try:
-        __import__(module)
-    except ImportError:
-        if os.environ.get("CI") or os.environ.get("KTENSOR_REQUIRE_BACKENDS"):
-            pytest.fail(f"{module} is missing; the test extra installs it")
-        pytest.skip(f"{module} is not installed (pip install -e '.[test]')")
 
 
 def _run(command: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -55,7 +48,7 @@ def _run(command: list[str], cwd: Path, **env: str) -> subprocess.CompletedProce
 
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    _require("build")
+    require("build")
     work = tmp_path_factory.mktemp("build")
     source = work / "src"
     shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*_LEFT_OUT))
@@ -85,7 +78,7 @@ def _readme_snippet() -> str:
 
 
 def test_build_makes_a_wheel_and_an_sdist_that_pass_twine_check(dist: Path) -> None:
-    _require("twine")
+    require("twine")
     assert sorted(p.name for p in dist.iterdir()) == sorted([WHEEL, SDIST])
     proc = _run([sys.executable, "-m", "twine", "check", "--strict", *map(str, sorted(dist.iterdir()))], cwd=dist)
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -28,7 +28,6 @@ Examples:
 from __future__ import annotations
 
 import importlib.util
-import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -205,7 +204,6 @@ def parse_backends(backends: str | Backend | Sequence[str | Backend] | None) -> 
         specs = list(backends)
     if not specs:
         raise ValueError(f"ktensor: compare: backends is empty; valid: {valid_specs()}")
-    _import_tensorflow_first(specs)
     candidates = []
     for spec in specs:
         if isinstance(spec, Backend):
@@ -223,18 +221,6 @@ def parse_backends(backends: str | Backend | Sequence[str | Backend] | None) -> 
         if count > 1:
             candidate.label = f"{candidate.label} #{count}"
     return candidates
-
-
-def _import_tensorflow_first(specs: Sequence[Any]) -> None:
-    """Load TensorFlow's backend before any other engine when it is compared: imported after
-    JAX (PyTensor's JAX mode), TensorFlow's start-up log lines escape ktensor's silencing."""
-    wanted = any(
-        (isinstance(s, str) and s.partition(":")[0].strip().lower() == "tensorflow")
-        or (isinstance(s, Backend) and s.name == "tensorflow")
-        for s in specs
-    )
-    if wanted and importlib.util.find_spec("tensorflow") is not None and "jax" not in sys.modules:
-        _builtin_class("tensorflow")
 
 
 def _default_specs() -> list[str]:
