@@ -116,6 +116,65 @@ def test_flat_loops_with_unknown_shapes_broadcasting_and_in_place(theano: Any, m
     assert "FlatLoopElemwise" in ops
 
 
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int32"])
+@pytest.mark.parametrize("shape", [(4, 6, 5, 3), (7,), (0, 5, 3), (3, 1, 4)])
+def test_row_loops_with_strided_broadcast_and_reversed_operands(theano: Any, dtype: str, shape: tuple[int, ...]) -> None:
+    """Nodes of five operands or more over strided views (the window slices of pooling),
+    broadcast rows and columns, reversed axes and size-1 axes run one loop per output row."""
+    rng = np.random.default_rng(2)
+    big = tuple(2 * n for n in shape)
+    data = (rng.standard_normal(big) * 10).astype(dtype)
+    column = (rng.standard_normal((*shape[:-1], 1)) * 10).astype(dtype)
+    row = (rng.standard_normal((1,) * (len(shape) - 1) + shape[-1:]) * 10).astype(dtype)
+    if dtype != "int32":
+        data.flat[:: max(data.size // 7, 1)] = np.nan  # maximum propagates NaN from either side
+    with kt.use_backend(theano("CVM")):
+        x = kt.placeholder(shape=big, dtype=dtype, name="x")
+        col = kt.placeholder(shape=column.shape, dtype=dtype, name="col")
+        r = kt.placeholder(shape=row.shape, dtype=dtype, name="r")
+        even = tuple(slice(0, 2 * n, 2) for n in shape)
+        odd = tuple(slice(1, 2 * n, 2) for n in shape)
+        back = tuple(slice(2 * n - 1, None, -2) for n in shape)
+        first = tuple(slice(0, n) for n in shape)
+        slices = [x[even], x[odd], x[back], x[first]]
+        pooled = kt.maximum(kt.maximum(slices[0], slices[1]), kt.maximum(slices[2], slices[3]))
+        mixed = slices[0] * col - slices[1] + r * slices[2]
+        f = kt.function([x, col, r], [pooled, mixed, pooled + mixed])
+        got = f(data, column, row)
+    parts = [data[even], data[odd], data[back], data[first]]
+    want_pooled = np.maximum(np.maximum(parts[0], parts[1]), np.maximum(parts[2], parts[3]))
+    want_mixed = parts[0] * column - parts[1] + row * parts[2]
+    for g, w in zip(got, [want_pooled, want_mixed, want_pooled + want_mixed]):
+        assert g.shape == w.shape
+        _check(g, w)
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int64", "uint64", "int8"])
+@pytest.mark.parametrize("size", [1, 1000])
+def test_maximum_and_minimum_select_as_numpy_in_c_code(theano: Any, dtype: str, size: int) -> None:
+    """extremes.py: NaN from either side, NumPy's tie rule by dtype (0.0 against -0.0),
+    64-bit integers exact; fused with other outputs (where PyTensor's C code branched)."""
+    if np.dtype(dtype).kind == "f":
+        values = np.array([0.0, -0.0, np.nan, 1.0, -np.inf, np.inf, -2.5], dtype)
+    else:
+        info = np.iinfo(dtype)
+        values = np.array([info.min, info.max, info.max - 1, 0, 1, 2**53 + 1 if info.bits == 64 else 3], dtype)
+    pairs = np.array([(p, q) for p in values for q in values], dtype)
+    a, b = np.resize(pairs[:, 0], size * len(pairs)), np.resize(pairs[:, 1], size * len(pairs))
+    with kt.use_backend(theano("CVM")):
+        x, y = kt.placeholder(shape=(None,), dtype=dtype), kt.placeholder(shape=(None,), dtype=dtype)
+        m = kt.maximum(x, y)
+        f = kt.function([x, y], [m, kt.minimum(x, y), kt.maximum(m, kt.minimum(y, x))])
+        got = f(a, b)
+    want = [np.maximum(a, b), np.minimum(a, b), np.maximum(np.maximum(a, b), np.minimum(b, a))]
+    for g, w in zip(got, want):
+        assert g.dtype == w.dtype
+        np.testing.assert_array_equal(g, w)
+        if w.dtype.kind == "f":
+            real = ~np.isnan(w)
+            np.testing.assert_array_equal(np.signbit(g[real]), np.signbit(w[real]))
+
+
 # -- NumPy's transcendental kernels inside C code ----------------------------------------
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_transcendentals_agree_with_numpy_on_both_sides_of_the_size_threshold(

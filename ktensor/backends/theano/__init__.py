@@ -53,7 +53,7 @@ from pytensor.raise_op import Assert
 
 from ktensor.backends.base import Backend, CompiledCall, Native
 from ktensor.backends.core import ScanStep
-from ktensor.backends.theano import casts, jax_checks, kernels, modes
+from ktensor.backends.theano import casts, extremes, jax_checks, kernels, modes
 from ktensor.backends.theano.intpow import integer_power
 from ktensor.shapes import Shape
 
@@ -250,7 +250,19 @@ class TheanoBackend(Backend):
     def native_cast(self, x: Native, dtype: str) -> Native:
         return casts.cast(x, dtype)
 
+    def _kernel(self, op: str, natives: Sequence[Native], work: str, out: str, run: Callable[..., Native]) -> Native:
+        if op in ("maximum", "minimum") and work == "float16" and not self._jit:
+            # NumPy's float16 loop answers x on a tie (0.0 against -0.0), its float32
+            # one y; float16 runs in float32 here, so swap: the float32 select answers
+            # its second operand, x, and NaN still comes from either side.
+            extreme = extremes.maximum if op == "maximum" else extremes.minimum
+            return super()._kernel(op, natives, work, out, lambda x, y: extreme(y, x))
+        return super()._kernel(op, natives, work, out, run)
+
     def native_elementwise(self, op: str, *xs: Native) -> Native:
+        if op in ("maximum", "minimum") and not self._jit:
+            # PyTensor's C code branches through a NaN call and double: extremes.py.
+            return (extremes.maximum if op == "maximum" else extremes.minimum)(*xs)
         if op in ("maximum", "minimum") and xs[0].dtype in _WIDE_INTS:
             # PyTensor's C maximum/minimum go through double (its NaN branch):
             # exact only below 2**53. A select keeps 64-bit integers exact.

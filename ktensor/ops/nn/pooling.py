@@ -1,9 +1,11 @@
 """Pooling: ``pool2d`` and ``pool3d``, max and average.
 
 The composition (what PyTensor runs) takes the strided window slices of the padded input
-(:func:`ktensor.ops.nn.conv.windows`), stacks them and reduces: ``max`` pads with ``-inf``,
-``avg`` sums (padding with 0) and divides by the number of real elements of each window,
-so padding never counts. TensorFlow's ``max_pool``/``avg_pool`` (which count the same way)
+(:func:`ktensor.ops.nn.conv.windows`) and reduces them elementwise, as a balanced tree of
+``maximum`` or ``add`` (one fused elementwise kernel, where a reduction over a stacked
+window axis of 4 or 9 is a slow inner loop): ``max`` pads with ``-inf``, ``avg`` sums
+(padding with 0) and divides by the number of real elements of each window, so padding
+never counts. TensorFlow's ``max_pool``/``avg_pool`` (which count the same way)
 run while the composition is intact.
 
 Examples:
@@ -14,7 +16,7 @@ Examples:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -27,7 +29,16 @@ from ktensor.ops.nn.conv import _layout, _ref_windows, channels_last, restore_fo
 from ktensor.tensor import Operand, Tensor
 
 _FLOATS = ("float32", "float64")
-_COMPOSITION = ("pad", "getitem", "concatenate", "expand_dims", "stack", "max", "sum", "divide", "ones_like")
+_COMPOSITION = ("pad", "getitem", "maximum", "add", "divide", "ones_like")
+
+
+def _tree(combine: Callable[[Tensor, Tensor], Tensor], parts: Sequence[Tensor]) -> Tensor:
+    """``parts`` combined pairwise as a balanced tree (a shallow graph, one fused kernel)."""
+    level = list(parts)
+    while len(level) > 1:
+        paired = [combine(a, b) for a, b in zip(level[::2], level[1::2])]
+        level = paired + level[len(paired) * 2 :]
+    return level[0]
 
 
 class PoolOps(Core):
@@ -66,11 +77,10 @@ class PoolOps(Core):
         pad_widths = widths(function, t.shape, p, s, ones, pad)
         if pool_mode == "max":
             parts, _ = windows(self, t, p, s, ones, pad_widths, -np.inf, function)
-            y = self.max(self.stack(parts, axis=-1), axis=-1)
+            y = _tree(self.maximum, parts)
         else:
             parts, _ = windows(self, t, p, s, ones, pad_widths, 0.0, function)
-            total = self.sum(self.stack(parts, axis=-1), axis=-1)
-            y = self.divide(total, self._window_counts(function, t, p, s, pad, pad_widths))
+            y = self.divide(_tree(self.add, parts), self._window_counts(function, t, p, s, pad, pad_widths))
         return restore_format(self, y, fmt)
 
     def _window_counts(
@@ -91,7 +101,7 @@ class PoolOps(Core):
             return counts.reshape(1, *counts.shape, 1).astype(t.dtype)
         ones = self.ones_like(self.getitem(t, (Ellipsis, slice(0, 1))))
         parts, _ = windows(self, ones, p, s, (1,) * len(p), pad_widths, 0.0, function)
-        return self.sum(self.stack(parts, axis=-1), axis=-1)
+        return _tree(self.add, parts)
 
     @operation(
         method=False,
