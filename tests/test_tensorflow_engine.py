@@ -166,6 +166,44 @@ def test_outputs_never_share_memory_with_inputs_or_variables() -> None:
     assert v.get_value().tolist() == [1.0, 2.0]
 
 
+
+def test_outputs_handed_without_a_copy_are_the_callers_alone() -> None:
+    """Computed outputs come back as TensorFlow's own buffers (no copy); anything the
+    optimiser may turn into an input, a variable, a constant or another output is copied."""
+    b = _tf()()
+    rng = np.random.default_rng(0)
+    xs = rng.standard_normal((4, 6, 6, 1)).astype("float32")
+    k0 = rng.standard_normal((3, 3, 1, 2)).astype("float32")
+    with kt.use_backend(b):
+        x = kt.placeholder(shape=(4, 6, 6, 1), dtype="float32")
+        k = kt.variable(k0)
+        conv = kt.conv2d(x, k)
+        outputs = [
+            conv,  # fresh: handed over
+            kt.conv2d(x, k),  # the same computation again: the optimiser may merge the two
+            x * 1.0,  # may become x
+            x + 0.0,  # may become x
+            kt.negative(kt.negative(x)),  # may become x
+            k * 1.0,  # may become the variable's buffer
+            kt.ones((4, 4)) * 2.0,  # folded to a constant kept between calls
+            conv,  # the same output twice
+            conv + x.sum(),  # fresh
+        ]
+        f = kt.function([x], outputs)
+        first = f(xs)
+        want = [np.asarray(o) for o in kt.function([x], outputs)(xs)]
+        for got in first:
+            assert got.flags.writeable
+            got[...] = 123.0  # the caller may write into what it was given
+        again = f(xs)
+    np.testing.assert_array_equal(kt.get_value(k), k0)
+    for got, expected in zip(again, want):
+        np.testing.assert_array_equal(got, expected)
+    for i, a in enumerate(again):
+        assert not np.shares_memory(a, xs)
+        for c in again[i + 1 :]:
+            assert not np.shares_memory(a, c)
+
 # -- clear_session ---------------------------------------------------------------------------
 @pytest.mark.parametrize("name", ["theano", "tensorflow"])
 def test_clear_session_refuses_older_tensors_and_keeps_compiled_functions(name: str) -> None:

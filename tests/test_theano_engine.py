@@ -376,3 +376,31 @@ def test_jax_mode_runs_ktensor_run_time_checks(theano: Any, capfd: pytest.Captur
         np.testing.assert_array_equal(v.get_value(), [1.0, 1.0])  # the failed call stored nothing
     captured = capfd.readouterr()
     assert "Traceback" not in captured.err + captured.out
+
+
+def test_jax_mode_runs_rnn_with_masks_backwards_and_gradients_through_time(theano: Any) -> None:
+    """The loop's zero-step fix (a lazy ifelse) is a JAX cond of unequal shapes: JAX mode
+    runs the loop as traced, and agrees with the C mode, gradients included."""
+    require("jax")
+    rng = np.random.default_rng(3)
+    xs = rng.standard_normal((2, 5, 3)).astype("float32")
+    keep = np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], "float32")
+    w0 = (rng.standard_normal((3, 4)) * 0.5).astype("float32")
+    results = {}
+    for mode in ("CVM", "JAX"):
+        with kt.use_backend(theano(mode)):
+            x = kt.placeholder(shape=(2, 5, 3), name="x")
+            mask = kt.placeholder(shape=(2, 5), name="mask")
+            w = kt.variable(w0, name="w")
+
+            def step(x_t: Any, states: list[Any], w: Any = w) -> tuple[Any, list[Any]]:
+                h = kt.tanh(x_t @ w + states[0])
+                return h, [h]
+
+            last, outputs, _ = kt.rnn(step, x, [kt.zeros((2, 4))], go_backwards=True, mask=mask)
+            loss = (last**2).sum() + outputs.mean()
+            (grad,) = kt.gradients(loss, [w])
+            results[mode] = kt.function([x, mask], [last, outputs, grad])(xs, keep)
+    for got, want in zip(results["JAX"], results["CVM"]):
+        assert got.dtype == want.dtype == np.float32
+        np.testing.assert_allclose(got, want, rtol=2e-5, atol=1e-6)

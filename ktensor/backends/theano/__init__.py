@@ -374,7 +374,8 @@ class TheanoBackend(Backend):
         reverse: bool,
     ) -> tuple[list[Native], list[Native]]:
         # The loop body compiles in its own mode unless told: use the backend's.
-        return kernels.scan(step, sequences, initial, reverse, mode=self._compile_mode)
+        static = modes.is_jax(self.mode)
+        return kernels.scan(step, sequences, initial, reverse, mode=self._compile_mode, static_loops=static)
 
     def native_stop_gradient(self, x: Native) -> Native:
         return kernels.stop_gradient(x)

@@ -260,6 +260,7 @@ def scan(
     reverse: bool,
     *,
     mode: str | Mode | None = None,
+    static_loops: bool = False,
 ) -> tuple[list[Native], list[Native]]:
     """Run ``step(items, states) -> (outputs, new_states)`` over axis 0 of every
     sequence (from the end if ``reverse``); return the outputs stacked along a new
@@ -311,7 +312,10 @@ def scan(
         mode=mode,
     )
     n_states = len(initial)
-    stacked = [_with_step_shape(r, o) for r, o in zip(results[n_states:], outputs)]
+    # JAX traces the loop with static shapes: its zero-step outputs have their shape,
+    # and its cond (what a lazy ifelse becomes) refuses branches of different shapes.
+    outs = results[n_states:]
+    stacked = outs if static_loops else [_with_step_shape(r, o) for r, o in zip(outs, outputs)]
     return stacked, [_last_state(r) for r in results[:n_states]]
 
 
