@@ -34,8 +34,8 @@ def theano() -> Callable[[str], kt.Backend]:
     return get
 
 
-def _compiled_ops(monkeypatch: pytest.MonkeyPatch, build: Callable[[], Any]) -> list[str]:
-    """The op class names of the PyTensor function ``build()`` compiles."""
+def _compiled_nodes(monkeypatch: pytest.MonkeyPatch, build: Callable[[], Any]) -> tuple[Any, list[Any]]:
+    """``build()``'s result and the nodes of the PyTensor function it compiled last."""
     import pytensor
 
     seen: list[Any] = []
@@ -46,9 +46,14 @@ def _compiled_ops(monkeypatch: pytest.MonkeyPatch, build: Callable[[], Any]) -> 
         return seen[-1]
 
     monkeypatch.setattr(pytensor, "function", spy)
-    build()
+    built = build()
     monkeypatch.setattr(pytensor, "function", original)
-    return [type(node.op).__name__ for node in seen[-1].maker.fgraph.toposort()]
+    return built, list(seen[-1].maker.fgraph.toposort())
+
+
+def _compiled_ops(monkeypatch: pytest.MonkeyPatch, build: Callable[[], Any]) -> list[str]:
+    """The op class names of the PyTensor function ``build()`` compiles."""
+    return [type(node.op).__name__ for node in _compiled_nodes(monkeypatch, build)[1]]
 
 
 def _check(got: np.ndarray, want: np.ndarray) -> None:
@@ -404,3 +409,21 @@ def test_jax_mode_runs_rnn_with_masks_backwards_and_gradients_through_time(thean
     for got, want in zip(results["JAX"], results["CVM"]):
         assert got.dtype == want.dtype == np.float32
         np.testing.assert_allclose(got, want, rtol=2e-5, atol=1e-6)
+
+
+def test_softmax_and_log_softmax_of_one_input_share_their_exp(theano: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Merged before fusion: one exp and one sum for both (they were computed twice)."""
+    rng = np.random.default_rng(4)
+    logits = rng.standard_normal((256, 128)).astype("float32")  # exp through NumPy (ufuncs.py)
+    labels = np.eye(128, dtype="float32")[rng.integers(0, 128, 256)]
+    with kt.use_backend(theano("CVM")):
+        x, y = kt.placeholder(shape=(256, 128)), kt.placeholder(shape=(256, 128))
+        outputs = [kt.softmax(x), -(y * kt.log_softmax(x)).sum(axis=-1).mean()]
+        f, nodes = _compiled_nodes(monkeypatch, lambda: kt.function([x, y], outputs))
+        probabilities, loss = f(logits, labels)
+    exps = [str(n.op) for n in nodes if str(n.op) == "Exp" or "exp(" in str(n.op)]
+    assert len(exps) == 1, [str(n.op) for n in nodes]
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    want = np.exp(shifted) / np.exp(shifted).sum(axis=-1, keepdims=True)
+    np.testing.assert_allclose(probabilities, want, rtol=1e-6)
+    np.testing.assert_allclose(loss, -(labels * np.log(want)).sum(axis=-1).mean(), rtol=1e-5)

@@ -36,6 +36,7 @@ from typing import Any
 
 import pytensor
 from pytensor.compile.mode import Mode
+from pytensor.graph.rewriting.basic import MergeOptimizer
 from pytensor.link.c.basic import CLinker, OpWiseCLinker
 
 from ktensor.backends.theano import jax_checks, rewrites, ufuncs
@@ -90,6 +91,10 @@ def compile_mode(name: str) -> Mode:
         query = query.register((rewrites.INLINE_GRAPH_OPS, _AFTER_SPECIALIZE))
     if _runs_c(base.linker):
         query = query.register(
+            # Equal subgraphs that PyTensor's merges before fusion missed (softmax and
+            # log_softmax of one input each computed exp(x - max): fused apart, twice):
+            # softmax and cross-entropy of 256x128 logits 114 -> 90 µs.
+            (MergeOptimizer(), _BEFORE_FUSION - 0.05),
             (ufuncs.NUMPY_TRANSCENDENTALS, _BEFORE_FUSION),
             (rewrites.SPLIT_FLOAT16_FUSIONS, _LAST),
             (rewrites.FLAT_LOOPS, _LAST + 0.1),
