@@ -427,3 +427,41 @@ def test_softmax_and_log_softmax_of_one_input_share_their_exp(theano: Any, monke
     want = np.exp(shifted) / np.exp(shifted).sum(axis=-1, keepdims=True)
     np.testing.assert_allclose(probabilities, want, rtol=1e-6)
     np.testing.assert_allclose(loss, -(labels * np.log(want)).sum(axis=-1).mean(), rtol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", ["bool", "int8", "int64"])
+def test_integer_modulo_whose_c_code_can_fail_compiles_in_every_loop(theano: Any, dtype: str) -> None:
+    """Found by the fuzz in CVM: integer ``%`` has a fail branch (modulo by zero), whose
+    goto cannot leave the flat and row loops' lambdas; such nodes keep PyTensor's loop."""
+    rng = np.random.default_rng(5)
+    big = (rng.integers(1, 5, (4, 6)) if dtype != "bool" else np.ones((4, 6))).astype(dtype)
+    with kt.use_backend(theano("CVM")):
+        s = kt.placeholder(shape=(), dtype=dtype)
+        x = kt.placeholder(shape=(4, 6), dtype=dtype)
+        parts = [x[::2, ::2], x[1::2, ::2], x[::2, 1::2], x[1::2, 1::2]]
+        divisor = kt.invert(kt.constant(~big))  # folded to a constant: big again
+        outputs = [s % divisor, s % x, x % x, parts[0] % parts[1] + parts[2] % parts[3]]
+        got = kt.function([s, x], outputs)(np.array(3 if dtype != "bool" else True, dtype), big)
+    v = np.array(3 if dtype != "bool" else True, dtype)
+    p = [big[::2, ::2], big[1::2, ::2], big[::2, 1::2], big[1::2, 1::2]]
+    for g, w in zip(got, [v % big, v % big, big % big, p[0] % p[1] + p[2] % p[3]]):
+        assert g.dtype == w.dtype
+        np.testing.assert_array_equal(g, w)
+
+
+@pytest.mark.parametrize("dtype", ["bool", "int8", "uint16", "int64"])
+def test_nested_integer_divisions_by_zero_give_numpys_zero_in_c_code(theano: Any, dtype: str) -> None:
+    """Found by the fuzz in CVM: ``(a // b) // b`` with ``b == 0`` raised "integer division
+    by zero". PyTensor sank the second division into the select guarding the first and
+    computed both branches of the fused select; the guard is now arithmetic."""
+    a = np.array([True, False, True] if dtype == "bool" else [7, 0, 5], dtype)
+    b = np.array([False, True, False] if dtype == "bool" else [0, 3, 0], dtype)
+    with kt.use_backend(theano("CVM")):
+        x, y = kt.placeholder(shape=(3,), dtype=dtype), kt.placeholder(shape=(3,), dtype=dtype)
+        outputs = [(x // y) // y, (x % y) % y, (x // y) % y, kt.floor_divide(x, y) // (y + y)]
+        got = kt.function([x, y], outputs)(a, b)
+    with np.errstate(divide="ignore"):
+        want = [(a // b) // b, (a % b) % b, (a // b) % b, np.floor_divide(a, b) // (b + b)]
+    for g, w in zip(got, want):
+        assert g.dtype == w.dtype
+        np.testing.assert_array_equal(g, w)

@@ -474,7 +474,10 @@ class Core(_Operations, metaclass=ABCMeta):
         zero = self.native_constant(np.zeros((), work))
         is_zero = self.native_elementwise("equal", y, zero)
         if dtypes.is_integer(work):
-            safe = self.native_where(is_zero, self.native_constant(np.ones((), work)), y)
+            # y + (y == 0), not where(y == 0, 1, y): PyTensor sinks a division into the
+            # branches of such a select, and its fused C code computes both branches,
+            # so x // y ran with y == 0 and raised (nested divisions by one divisor).
+            safe = self.native_elementwise("add", y, self.native_cast(is_zero, work))
             return self.native_where(is_zero, zero, self.native_elementwise(op, x, safe))
         if op == "mod":
             return self.native_elementwise("mod", x, y)

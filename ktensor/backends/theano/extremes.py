@@ -11,9 +11,12 @@ slices took 4.5 ms, against 0.12 ms as selects. The branch also went through
 :class:`Maximum` and :class:`Minimum` are NumPy's own scalar rule,
 ``(x > y || x != x) ? x : y`` (and ``<``): NaN from either side, a tie of 0.0
 and -0.0 answered by ``y`` for float32 and float64 and by ``x`` otherwise (``>=``),
-as NumPy's loops answer it, integers compared in their own type. Their gradients, names and NumPy
-implementations are PyTensor's (they subclass its ops, so its rewrites and the
-Numba and JAX linkers treat them as its own).
+as NumPy's loops answer it, and integers compared in their own type. They keep
+their operand order (not commutative: the tie is part of the result). Their
+gradients, names and NumPy implementations are PyTensor's (they subclass its ops,
+so its rewrites and the Numba and JAX linkers treat them as its own). The theano
+backend uses them in its C modes; float16 runs in float32 there, with the operands
+swapped for the float16 tie rule (``TheanoBackend._kernel``).
 
 Examples:
     >>> import numpy as np

@@ -99,7 +99,7 @@ class FlatLoopElemwise(Elemwise):
 
     def c_code_cache_version_apply(self, node: Apply) -> tuple[Any, ...]:
         version = super().c_code_cache_version_apply(node)
-        return (*version, "ktensor-flat", "rows", 1) if version else version
+        return (*version, "ktensor-flat", "rows", 2) if version else version
 
 
 #: Strided nodes of this many operands (inputs and outputs) or more run :func:`_row_loop`.
@@ -133,8 +133,10 @@ def _flat_loop(
     elements = "".join(f"dtype_{x}& {x}_i = {x}_flat[i];\n" for x in inputs + outputs)
     defines = "".join(f"#define {z}_i {x}_i\n" for z, x in aliased.items())
     undefines = "".join(f"#undef {z}_i\n" for z in aliased)
-    if sub["fail"] in task:
-        return general  # the scalar code can fail: its goto cannot leave the lambda below
+    if sub["fail"] in task or "goto " in task:
+        # The scalar code can fail (integer modulo by zero): its goto cannot leave the
+        # lambdas below. Scalar ops re-indent the fail code, so look for the goto too.
+        return general
     if len(inputs) + len(outputs) < ROW_LOOP_OPERANDS:
         rows, row_condition = general, "1"  # PyTensor's own loop vectorises these
     else:
@@ -171,9 +173,10 @@ def _row_loop(
     pooling, a row or column added to a matrix). PyTensor's general loop addresses every
     element from all its indices, which GCC stops vectorising past three operands (and
     then branches on each element of a ``maximum``: four window slices took 4.6 ms where
-    three took 0.12). A row whose operands all have unit or zero strides runs a loop
-    over unit strides, which GCC vectorises; any other row (a column broadcast along
-    it, a step > 1) a strided loop. A size-1 axis of an operand is broadcast (stride 0).
+    three took 0.12). Where every operand's last axis has unit stride the rows run a
+    loop over unit strides, which GCC vectorises; otherwise (a column broadcast along
+    the rows, a step > 1) a strided loop. A size-1 axis of an operand is broadcast
+    (stride 0). The output's axes are walked in C order, so it must be C-contiguous.
     """
     nd = node.outputs[0].type.ndim  # type: ignore[attr-defined]
     operands = inputs + outputs
