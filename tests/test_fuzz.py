@@ -18,6 +18,9 @@ already rounded differently by two libms, and the one documented difference of
 ``docs/backends.md`` that a program can meet (PyTensor's ``FAST_COMPILE`` refuses integer
 casts that wrap around).
 
+The theano engine is fuzzed twice: in the suite's ``FAST_COMPILE`` and in ``CVM``, the
+default mode, whose C code ktensor changes (60 programs in ``ci``).
+
 Profiles, chosen by ``KTENSOR_FUZZ_PROFILE``: ``ci`` (the default: a fixed set of programs
 per engine, seconds) and ``long`` (``KTENSOR_FUZZ_EXAMPLES`` programs per engine, default
 2000, random each run)::
@@ -402,6 +405,34 @@ def test_random_programs_agree_with_numpy(kt_in, backend_name: str, capfd: pytes
     if not program.steps:
         return
     _run(program, capfd)
+
+
+#: Programs per run in PyTensor's C mode: each compiles C code (about 0.5 s cold).
+CVM_EXAMPLES = int(os.environ.get("KTENSOR_FUZZ_EXAMPLES", "60" if PROFILE == "ci" else "2000"))
+
+
+@pytest.fixture(scope="module")
+def cvm() -> Any:
+    """A theano backend in CVM, the default mode (the suite's own runs in FAST_COMPILE,
+    whose Python linker never reaches ktensor's C code)."""
+    from tests.conftest import _require
+
+    _require("theano")
+    from ktensor import backends
+
+    return backends.TheanoBackend(mode="CVM")
+
+
+@settings(parent=settings.get_profile(PROFILE), max_examples=CVM_EXAMPLES)
+@given(data=st.data())
+def test_random_programs_agree_with_numpy_in_pytensor_c_code(cvm: Any, capfd: pytest.CaptureFixture[str], data: Any) -> None:
+    """Two bugs only C code had were found this way (a fail branch inside a flat loop,
+    nested integer divisions by zero)."""
+    program = _draw_program(data, "theano")
+    if not program.steps:
+        return
+    with kt.use_backend(cvm):
+        _run(program, capfd)
 
 
 @pytest.mark.parametrize("bug", KNOWN_ENGINE_BUGS, ids=[b.description[:40] for b in KNOWN_ENGINE_BUGS])
