@@ -1,7 +1,9 @@
 """What this installation can run: ``python -m ktensor info`` (or ``ktensor info``).
 
 Reports ktensor's version, each backend with its engine's version or why it is
-unavailable, the engine modes this machine can run, and the configuration in force.
+unavailable, the engine modes this machine can run, the configuration in force, and
+the BLAS that matrix products run (NumPy's, which PyTensor's CPU code calls without
+one of its own), with a hint where OpenBLAS runs older kernels than the CPU has.
 Engines are imported only here, one at a time, when the report is made.
 
 Examples:
@@ -87,12 +89,56 @@ def collect() -> dict[str, Any]:
         "KTENSOR_BACKEND": os.environ.get(config.BACKEND_ENV) or None,
     }
     other = [n for n in available_backends() if n not in _BUILTIN and n != "pytensor"]
+    backends = {name: _backend_report(name) for name in _BUILTIN}
     return {
         "version": ktensor.__version__,
-        "backends": {name: _backend_report(name) for name in _BUILTIN},
+        "backends": backends,
         "registered": other,
         "config": settings,
+        "blas": _blas_report("unavailable" not in backends["theano"]),
     }
+
+
+def _blas_report(pytensor_usable: bool) -> dict[str, Any]:
+    """NumPy's BLAS libraries (through ``threadpoolctl`` when installed), whether PyTensor
+    links one, and whether OpenBLAS runs older kernels than this CPU has."""
+    report: dict[str, Any] = {"numpy": None, "pytensor_linked": None, "hint": None}
+    if importlib.util.find_spec("threadpoolctl") is not None:
+        import numpy  # noqa: F401 - loads the BLAS that threadpoolctl inspects
+        from threadpoolctl import threadpool_info
+
+        pools = [p for p in threadpool_info() if p.get("user_api") == "blas"]
+        numpy_pools = [p for p in pools if "numpy" in str(p.get("filepath", ""))] or pools[:1]
+        if numpy_pools:
+            pool = numpy_pools[0]
+            report["numpy"] = {
+                "library": pool.get("internal_api"),
+                "version": pool.get("version"),
+                "kernels": pool.get("architecture"),
+                "threads": pool.get("num_threads"),
+            }
+    if pytensor_usable:
+        from ktensor.backends.theano import modes
+
+        report["pytensor_linked"] = modes._blas_linked()
+    numpy_blas = report["numpy"] or {}
+    if numpy_blas.get("library") == "openblas" and numpy_blas.get("kernels") == "Haswell" and _cpu_has("avx512f"):
+        forced = os.environ.get("OPENBLAS_CORETYPE")
+        why = f"OPENBLAS_CORETYPE={forced} is set" if forced else "OpenBLAS runs its Haswell kernels"
+        report["hint"] = (
+            f"this CPU has AVX-512 but {why}: OPENBLAS_CORETYPE=SkylakeX in the environment "
+            "may make matrix products faster (docs/backends.md)"
+        )
+    return report
+
+
+def _cpu_has(flag: str) -> bool:
+    """Whether ``/proc/cpuinfo`` (Linux) lists ``flag``; False where it cannot be read."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            return any(line.startswith("flags") and flag in line.split() for line in cpuinfo)
+    except OSError:
+        return False
 
 
 def format_report(report: dict[str, Any]) -> str:
@@ -118,4 +164,19 @@ def format_report(report: dict[str, Any]) -> str:
     ]
     if conf["KTENSOR_BACKEND"]:
         lines.append(f"  KTENSOR_BACKEND={conf['KTENSOR_BACKEND']} (overrides the file's backend)")
+    blas = report.get("blas") or {}
+    lines += ["", "BLAS:"]
+    numpy_blas = blas.get("numpy")
+    if numpy_blas:
+        lines.append(
+            f"  numpy       {numpy_blas['library']} {numpy_blas['version']} "
+            f"({numpy_blas['kernels']} kernels, {numpy_blas['threads']} threads)"
+        )
+    else:
+        lines.append("  numpy       (pip install threadpoolctl to see which library and kernels)")
+    if blas.get("pytensor_linked") is not None:
+        linked = "linked" if blas["pytensor_linked"] else "none linked: matrix products call NumPy's"
+        lines.append(f"  pytensor    {linked}")
+    if blas.get("hint"):
+        lines.append(f"  hint        {blas['hint']}")
     return "\n".join(lines)

@@ -160,6 +160,29 @@ def test_python_m_ktensor_info(tmp_path: Path) -> None:
     assert proc.stderr == ""
 
 
+def test_info_reports_the_blas_matrix_products_run(tmp_path: Path) -> None:
+    from tests.conftest import require
+
+    require("threadpoolctl")
+    import numpy  # noqa: F401
+    from threadpoolctl import threadpool_info
+
+    pools = [p for p in threadpool_info() if p.get("user_api") == "blas"]
+    proc = run("", tmp_path, "-m", "ktensor", "info", OPENBLAS_CORETYPE="Haswell")
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout.split("BLAS:\n", 1)[1]
+    if pools:
+        assert re.search(rf"^  numpy +{pools[0]['internal_api']} ", out, re.M), out
+    assert re.search(r"^  pytensor +(linked|none linked: matrix products call NumPy's)$", out, re.M), out
+    from ktensor import info
+
+    avx512 = info._cpu_has("avx512f")
+    if avx512 and pools and pools[0].get("internal_api") == "openblas":
+        assert "OPENBLAS_CORETYPE=Haswell is set" in out, out
+    else:
+        assert "hint" not in out, out
+
+
 def test_info_says_why_an_engine_is_unavailable(tmp_path: Path) -> None:
     proc = run(
         """
