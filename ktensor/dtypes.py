@@ -264,6 +264,18 @@ def compute_dtype(dtype: str) -> str:
     return FLOAT16_WORK if dtype == "float16" else dtype
 
 
+def ties_to_first(dtype: str) -> bool:
+    """Whether NumPy's ``maximum``/``minimum`` of ``dtype`` answers its first operand on a
+    tie (``0.0`` against ``-0.0``): float16's scalar loop does, float32's and float64's
+    SIMD loops answer the second. Integers tie only on equal values (either will do).
+
+    Examples:
+        >>> ties_to_first("float16"), ties_to_first("float32")
+        (True, False)
+    """
+    return dtype not in ("float32", "float64")
+
+
 def product_work_dtype(out: str) -> str:
     """The dtype a matrix product of result ``out`` multiplies in: a sum of bool products
     needs an integer (NumPy's bool matmul is an ``any`` of ``and``)."""

@@ -104,8 +104,7 @@ def _blas_report(pytensor_usable: bool) -> dict[str, Any]:
     links one, and whether OpenBLAS runs older kernels than this CPU has."""
     report: dict[str, Any] = {"numpy": None, "pytensor_linked": None, "hint": None}
     if importlib.util.find_spec("threadpoolctl") is not None:
-        import numpy  # noqa: F401 - loads the BLAS that threadpoolctl inspects
-        from threadpoolctl import threadpool_info
+        from threadpoolctl import threadpool_info  # numpy, loaded by ktensor, holds the BLAS
 
         pools = [p for p in threadpool_info() if p.get("user_api") == "blas"]
         numpy_pools = [p for p in pools if "numpy" in str(p.get("filepath", ""))] or pools[:1]

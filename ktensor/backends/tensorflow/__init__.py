@@ -274,7 +274,7 @@ class TensorFlowBackend(NNKernels, Backend):
         if op in ("maximum", "minimum") and dtypes.is_float(work):
             # NumPy's answer on ties (0.0 against -0.0) depends on the dtype computed in,
             # which float16 hides here (it runs in float32).
-            ties_first = work == "float16"
+            ties_first = dtypes.ties_to_first(work)
 
             def extreme(x: Native, y: Native) -> Native:
                 with self._building():

@@ -51,6 +51,7 @@ import pytensor
 import pytensor.tensor as pt
 from pytensor.raise_op import Assert
 
+from ktensor import dtypes
 from ktensor.backends.base import Backend, CompiledCall, Native
 from ktensor.backends.core import ScanStep
 from ktensor.backends.theano import casts, extremes, jax_checks, kernels, modes
@@ -251,10 +252,11 @@ class TheanoBackend(Backend):
         return casts.cast(x, dtype)
 
     def _kernel(self, op: str, natives: Sequence[Native], work: str, out: str, run: Callable[..., Native]) -> Native:
-        if op in ("maximum", "minimum") and work == "float16" and not self._jit:
-            # NumPy's float16 loop answers x on a tie (0.0 against -0.0), its float32
-            # one y; float16 runs in float32 here, so swap: the float32 select answers
-            # its second operand, x, and NaN still comes from either side.
+        runs_in = dtypes.compute_dtype(work)
+        if op in ("maximum", "minimum") and not self._jit and dtypes.ties_to_first(work) != dtypes.ties_to_first(runs_in):
+            # NumPy's tie rule (0.0 against -0.0) is the work dtype's, but float16 runs in
+            # float32 here: swap, so the float32 select's second operand is x (NaN still
+            # comes from either side).
             extreme = extremes.maximum if op == "maximum" else extremes.minimum
             return super()._kernel(op, natives, work, out, lambda x, y: extreme(y, x))
         return super()._kernel(op, natives, work, out, run)

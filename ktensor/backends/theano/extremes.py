@@ -36,18 +36,16 @@ from typing import Any
 import pytensor.scalar.basic as ps
 from pytensor.tensor.elemwise import Elemwise
 
+from ktensor import dtypes
+
 __all__ = ["Maximum", "Minimum", "maximum", "minimum"]
-
-
-#: Dtypes whose NumPy loops answer ``y`` on a tie (its SIMD kernels); the others answer ``x``.
-_TIES_TO_Y = ("float32", "float64")
 
 
 def _select(node: Any, strict: str, inputs: list[str], outputs: list[str]) -> str:
     if any(i.type in ps.complex_types for i in node.inputs):
-        raise NotImplementedError()
+        raise NotImplementedError()  # PyTensor's signal for "no C code", as its own Maximum's
     (x, y), (z,) = inputs, outputs
-    compare = strict if node.inputs[0].type.dtype in _TIES_TO_Y else strict + "="
+    compare = strict + "=" if dtypes.ties_to_first(node.inputs[0].type.dtype) else strict
     kind = node.outputs[0].type.dtype_specs()[1]
     # Typed copies: a constant operand is a double literal otherwise.
     return f"""{{
