@@ -34,11 +34,11 @@ ROOT = Path(__file__).resolve().parent.parent
 #: Engines ``--engines`` takes.
 ENGINES = ("numpy", "theano", "tensorflow", "jax")
 FIRST_RESULT_WORKLOAD = ("elementwise", 256)
-QUICK_FIRST_RESULT_VARIANTS = ("ktensor theano/CVM", "native pytensor/CVM", "ktensor tensorflow/graph", "native tensorflow/graph")
+QUICK_FIRST_RESULT_VARIANTS = ("ktensor theano/AUTO", "native pytensor/CVM", "ktensor tensorflow/graph", "native tensorflow/graph")
 #: Names ``--workloads`` takes: the workloads, and the churn loop.
 WORKLOAD_NAMES = (*WORKLOADS, "churn")
 #: The ktensor variants the churn loop runs on: each engine's default mode.
-CHURN_VARIANTS = ("ktensor theano/CVM", "ktensor tensorflow/graph")
+CHURN_VARIANTS = ("ktensor theano/AUTO", "ktensor tensorflow/graph")
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -237,7 +237,49 @@ def evaluate_targets(result: RunResult) -> list[TargetCheck]:
             checks.append(TargetCheck(f"{variant} vs hand-written {plain}, 2x2", ours / theirs, 1.0, "×",
                                       ours <= theirs, "aim: faster than the plain call a user writes"))
     checks += report.nn_targets(result)
+    checks += default_mode_targets(result)
     checks += churn_targets(result)
+    return checks
+
+
+#: Each engine's default variant (what a user gets without choosing a mode).
+DEFAULT_VARIANTS = {"theano": "ktensor theano/AUTO", "tensorflow": "ktensor tensorflow/graph"}
+
+
+def default_mode_targets(result: RunResult, min_size: int = 256) -> list[TargetCheck]:
+    """Issue 11: each engine's default within 1.1× of that engine's fastest ktensor mode
+    measured, on every case at n >= ``min_size``; and faster than NumPy wherever one of
+    the engine's modes is."""
+    checks: list[TargetCheck] = []
+    calls = [m for m in result.measurements if m.metric == "call" and m.error is None and m.median]
+    for engine, default in DEFAULT_VARIANTS.items():
+        modes = {m.variant for m in calls if m.variant.startswith(f"ktensor {engine}/")}
+        if default not in modes or len(modes) < 2:
+            continue
+        worst: tuple[float, str] | None = None
+        behind_numpy: list[str] = []
+        cases = {(m.workload, m.size) for m in calls if m.variant == default and (m.size or 0) >= min_size}
+        for workload, size in sorted(cases, key=lambda c: (c[0], c[1] or 0)):
+            ours = _find(result, workload, size, default, "call")
+            rows = [m for v in modes if (m := _find(result, workload, size, v, "call")) is not None and m.median]
+            if ours is None or not rows:
+                continue
+            fastest = min(rows, key=lambda m: m.median or math.inf)
+            ratio = 1.0 if fastest is ours else paired_ratio(ours, fastest)
+            where = f"{workload} n={size} (fastest {fastest.variant.split('/')[-1]})"
+            worst = max(worst or (ratio, where), (ratio, where))
+            numpy = _find(result, workload, size, "numpy", "call")
+            if numpy is not None and numpy.median and fastest.median and ours.median and (
+                fastest.median < numpy.median <= ours.median
+            ):
+                behind_numpy.append(f"{workload} n={size}")
+        if worst is not None:
+            ratio, where = worst
+            checks.append(TargetCheck(f"default {default} / fastest {engine} mode, n >= {min_size}", ratio, 1.1, "×",
+                                      ratio <= 1.1, f"worst at {where}; modes: {', '.join(sorted(modes))}"))
+            checks.append(TargetCheck(f"default {default} slower than NumPy where a {engine} mode is faster",
+                                      float(len(behind_numpy)), 0.0, "cases", not behind_numpy,
+                                      ", ".join(behind_numpy) or "none"))
     return checks
 
 

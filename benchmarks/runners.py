@@ -348,6 +348,8 @@ def all_runners() -> list[Runner]:
             KtensorRunner(Variant(f"ktensor theano/{mode}", "ktensor", "theano", mode), _ktensor_theano(mode), needs)
         )
         runners.append(PyTensorRunner(Variant(f"native pytensor/{mode}", "native", "theano", mode), mode))
+    # AUTO: each function in CVM, moved to JAX when JAX runs it faster (no native peer).
+    runners.append(KtensorRunner(Variant("ktensor theano/AUTO", "ktensor", "theano", "AUTO"), _ktensor_theano("AUTO"), "jax"))
     runners.append(
         PyTensorRunner(Variant("native pytensor/CVM plain call", "native", "theano", "plain"), "CVM", trust_input=False)
     )
@@ -371,10 +373,13 @@ def all_runners() -> list[Runner]:
     return runners
 
 
-#: Variants of a quick run: each engine's default mode, its native best and plain paths, JAX, NumPy.
+#: Variants of a quick run: each engine's default mode (theano: AUTO, and the CVM and JAX modes it
+#: picks from), its native best and plain paths, JAX, NumPy.
 QUICK_VARIANTS = (
     "numpy",
+    "ktensor theano/AUTO",
     "ktensor theano/CVM",
+    "ktensor theano/JAX",
     "native pytensor/CVM",
     "native pytensor/CVM plain call",
     "ktensor tensorflow/graph",
@@ -386,6 +391,7 @@ QUICK_VARIANTS = (
 
 #: For each ktensor variant, the native variant its overhead is measured against.
 NATIVE_PEER = {
+    "ktensor theano/AUTO": "native pytensor/CVM",  # its functions start there; faster where moved to JAX
     "ktensor theano/CVM": "native pytensor/CVM",
     "ktensor theano/NUMBA": "native pytensor/NUMBA",
     "ktensor theano/JAX": "native pytensor/JAX",

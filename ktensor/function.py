@@ -111,6 +111,8 @@ class Function:
             [o.native for o in outs],
             [(variable.handle, value.native) for variable, value in pairs],
         )
+        if hasattr(call, "label"):  # a call that logs what it does names its function
+            call.label = label
         checks = tuple(_Input.of(p) for p in inputs)
         return cls(backend, label, checks, single, call)
 
@@ -149,6 +151,20 @@ class Function:
             return first if type(first) is np.ndarray else np.asarray(first)
         return [r if type(r) is np.ndarray else np.asarray(r) for r in results]
 
+
+    @property
+    def engine_mode(self) -> str | None:
+        """The engine mode this function runs in now, where the backend picks one per
+        function (the theano backend's ``mode="AUTO"``: ``"CVM"``, then ``"JAX"`` if
+        JAX ran it faster); ``None`` where the backend's mode is the only one."""
+        mode = getattr(self._call, "mode", None)
+        return mode if isinstance(mode, str) else None
+
+    @property
+    def settled(self) -> bool:
+        """``False`` while the backend is still measuring which mode runs this function
+        faster (theano ``mode="AUTO"``), ``True`` once it has chosen or where there is no choice."""
+        return bool(getattr(self._call, "settled", True))
 
     def _converted(self, arrays: Sequence[Any]) -> list[np.ndarray]:
         """Each argument checked and cast; ``f([a])`` read as Keras 2's calling form when

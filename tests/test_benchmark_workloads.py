@@ -270,3 +270,28 @@ def test_nn_targets() -> None:
     result.targets = [tf_check, composed]
     assert format_targets(result).startswith("FAIL")
     assert nn_targets(RunResult("d", {}, {}, {})) == []
+
+
+def test_default_mode_targets() -> None:
+    """Issue 11: each engine's default against its fastest ktensor mode at n >= 256, and
+    against NumPy where one of its modes beats NumPy."""
+    from benchmarks.model import RunResult
+    from benchmarks.run import default_mode_targets
+
+    result = RunResult("d", {}, {}, {})
+    result.measurements += [
+        _fake_call("mlp_train", 64, "ktensor theano/AUTO", [9.0]),  # below 256: not judged
+        _fake_call("mlp_train", 64, "ktensor theano/JAX", [1.0]),
+        _fake_call("mlp_train", 256, "ktensor theano/AUTO", [1.2, 1.2]),
+        _fake_call("mlp_train", 256, "ktensor theano/CVM", [1.2, 1.2]),
+        _fake_call("mlp_train", 256, "ktensor theano/JAX", [1.0, 1.0]),
+        _fake_call("mlp_train", 256, "numpy", [1.1, 1.1]),
+        _fake_call("matmul", 512, "ktensor theano/AUTO", [2.0, 2.0]),
+        _fake_call("matmul", 512, "ktensor theano/CVM", [2.1, 2.1]),
+        _fake_call("matmul", 512, "ktensor tensorflow/graph", [3.0, 3.0]),  # one TF mode: no check
+    ]
+    within, behind = default_mode_targets(result)
+    assert within.value == pytest.approx(1.2) and within.limit == 1.1 and within.passed is False
+    assert "worst at mlp_train n=256 (fastest JAX)" in within.detail
+    assert behind.value == 1.0 and behind.passed is False and behind.detail == "mlp_train n=256"
+    assert default_mode_targets(RunResult("d", {}, {}, {})) == []

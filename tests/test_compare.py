@@ -142,7 +142,7 @@ def test_mode_strings() -> None:
     ("spec", "message"),
     [
         ("pytorch", r"unknown backend 'pytorch'; valid: names .*theano.*modes .*theano:NUMBA.*tensorflow:xla"),
-        ("theano:TURBO", r"unknown mode 'TURBO' .*valid modes of theano: C, CVM, FAST_COMPILE, JAX, MLX, NUMBA"),
+        ("theano:TURBO", r"unknown mode 'TURBO' .*valid modes of theano: AUTO, C, CVM, FAST_COMPILE, JAX, MLX, NUMBA"),
         ("tensorflow:eager", r"valid modes of tensorflow: graph, xla"),
     ],
 )

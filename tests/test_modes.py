@@ -1,4 +1,4 @@
-"""The engines' user-facing modes: PyTensor's default CVM, PyTensor on JAX and TensorFlow with XLA.
+"""The engines' user-facing modes: PyTensor's CVM and default AUTO, PyTensor on JAX and TensorFlow with XLA.
 
 The rest of the suite runs PyTensor in FAST_COMPILE for speed (see conftest); these
 tests compile a few real functions in the modes users get, so a mode-specific
@@ -17,6 +17,7 @@ from ktensor import backends
 @pytest.fixture(
     params=[
         pytest.param(("theano", {"mode": "CVM"}), id="theano-CVM"),
+        pytest.param(("theano", {"mode": "AUTO"}), id="theano-AUTO"),
         pytest.param(("theano", {"mode": "JAX"}), id="theano-JAX"),
         pytest.param(("tensorflow", {"jit_compile": True}), id="tensorflow-XLA"),
     ]
@@ -26,18 +27,18 @@ def mode_backend(request: pytest.FixtureRequest) -> kt.Backend:
     from tests.conftest import _require, require
 
     _require(name)
-    if options.get("mode") == "JAX":
+    if options.get("mode") in ("JAX", "AUTO"):
         require("jax")
     cls = backends.TheanoBackend if name == "theano" else backends.TensorFlowBackend
     return cls(**options)  # type: ignore[no-any-return]
 
 
-def test_default_theano_mode_is_cvm(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_theano_mode_is_auto(monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.conftest import _require
 
     _require("theano")
     monkeypatch.delenv("KTENSOR_THEANO_MODE", raising=False)
-    assert backends.TheanoBackend().mode == "CVM"
+    assert backends.TheanoBackend().mode == "AUTO"
 
 
 def test_mode_runs_mixed_dtypes_and_a_training_step(mode_backend: kt.Backend) -> None:

@@ -5,13 +5,15 @@ A spec is one of:
 * a backend name: ``"theano"`` (alias ``"pytensor"``), ``"tensorflow"``, or a name
   registered with ``kt.register_backend`` — a new instance in its default mode;
 * ``"theano:MODE"`` with a PyTensor mode (``CVM``, ``NUMBA``, ``JAX``, ``FAST_COMPILE``,
-  ``C``, ``PYTORCH``, ``MLX``; any case) — ``TheanoBackend(mode=MODE)``;
+  ``C``, ``PYTORCH``, ``MLX``; any case) or ``AUTO`` (the default: CVM, hot functions
+  moved to JAX where it runs them faster) — ``TheanoBackend(mode=MODE)``;
 * ``"tensorflow:graph"`` or ``"tensorflow:xla"`` — ``TensorFlowBackend()`` /
   ``TensorFlowBackend(jit_compile=True)``;
 * a ``Backend`` instance, of a built-in class or of a user's subclass.
 
 ``None`` means every engine and mode ktensor runs for real: ``theano:CVM``,
-``theano:NUMBA``, ``theano:JAX``, ``tensorflow:graph``, ``tensorflow:xla``. A spec
+``theano:NUMBA``, ``theano:JAX``, ``tensorflow:graph``, ``tensorflow:xla`` (``AUTO``
+runs each function in one of CVM and JAX, so it is not among them). A spec
 this machine cannot run (an engine or a mode's package not installed, no C++
 compiler for CVM) becomes an *unavailable* candidate that says why; an unknown name
 or mode is a ``ValueError`` listing the valid ones.
@@ -22,7 +24,7 @@ Examples:
     >>> parse_backends(["theano:TURBO"])
     Traceback (most recent call last):
     ...
-    ValueError: ktensor: compare: unknown mode 'TURBO' in backend spec 'theano:TURBO'; valid modes of theano: C, CVM, FAST_COMPILE, JAX, MLX, NUMBA, PYTORCH
+    ValueError: ktensor: compare: unknown mode 'TURBO' in backend spec 'theano:TURBO'; valid modes of theano: AUTO, C, CVM, FAST_COMPILE, JAX, MLX, NUMBA, PYTORCH
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ __all__ = ["DEFAULT_SPECS", "Candidate", "parse_backends", "valid_specs"]
 
 #: PyTensor modes and the module each needs besides PyTensor ("" for none; "c++": a C++ compiler).
 THEANO_MODES = {
+    "AUTO": "c++",  # CVM, with hot functions moved to JAX when it is installed and faster
     "CVM": "c++",
     "C": "c++",
     "NUMBA": "numba",

@@ -37,24 +37,28 @@ Examples:
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import logging
 import operator
 import os
 import threading
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 import pytensor
 import pytensor.tensor as pt
+from pytensor.compile.sharedvalue import SharedVariable
+from pytensor.graph.traversal import ancestors, graph_inputs
 from pytensor.raise_op import Assert
+from pytensor.tensor.type import TensorType
 
 from ktensor import dtypes
 from ktensor.backends.base import Backend, CompiledCall, Native
 from ktensor.backends.core import ScanStep
-from ktensor.backends.theano import casts, extremes, jax_checks, kernels, modes
+from ktensor.backends.theano import casts, extremes, jax_checks, kernels, modes, tiering
 from ktensor.backends.theano.intpow import integer_power
 from ktensor.shapes import Shape
 
@@ -72,7 +76,9 @@ for _name in ("pytensor.tensor.blas", "pytensor.tensor.blas_headers"):
     logging.getLogger(_name).addFilter(_NoBlasNotice())
 
 
-DEFAULT_MODE = "CVM"
+#: The mode whose functions start in CVM and move to JAX when JAX runs them faster.
+AUTO = "AUTO"
+DEFAULT_MODE = AUTO
 
 _ELEMENTWISE: dict[str, Any] = {
     "add": pt.add,
@@ -147,7 +153,9 @@ class TheanoBackend(Backend):
 
     Args:
         mode: a PyTensor compile mode (``"CVM"``, ``"NUMBA"``, ``"FAST_COMPILE"``,
-            ``"JAX"``, ...); default ``$KTENSOR_THEANO_MODE`` or ``"CVM"``.
+            ``"JAX"``, ...) or ``"AUTO"`` (each function in CVM, moved to JAX when JAX
+            runs it faster: :mod:`ktensor.backends.theano.tiering`); default
+            ``$KTENSOR_THEANO_MODE`` or ``"AUTO"``.
 
     Examples:
         >>> import ktensor as kt
@@ -174,23 +182,30 @@ class TheanoBackend(Backend):
     def __init__(self, mode: str | None = None) -> None:
         super().__init__()
         self.mode = mode or os.environ.get("KTENSOR_THEANO_MODE") or DEFAULT_MODE
+        # AUTO compiles in CVM first (tiering.py); the engine mode is what the graph is built for.
+        engine_mode = "CVM" if self.mode == AUTO else self.mode
         try:  # an unknown mode fails here, not at the first compile
-            pytensor.compile.mode.get_mode(self.mode)
+            pytensor.compile.mode.get_mode(engine_mode)
         except ValueError:
-            known = ", ".join(sorted(pytensor.compile.mode.predefined_modes))
+            known = ", ".join(sorted([*pytensor.compile.mode.predefined_modes, AUTO, "FAST_RUN"]))
             raise ValueError(
-                f"ktensor: TheanoBackend mode must be a PyTensor mode ({known}, FAST_RUN); received {self.mode!r}"
+                f"ktensor: TheanoBackend mode must be {AUTO!r} or a PyTensor mode ({known}); received {self.mode!r}"
             ) from None
-        if modes.is_jax(self.mode) and importlib.util.find_spec("jax") is None:
+        if modes.is_jax(engine_mode) and importlib.util.find_spec("jax") is None:
             raise ModuleNotFoundError(
                 f"ktensor: TheanoBackend(mode={self.mode!r}) runs PyTensor through JAX, which is not "
                 f"installed: pip install jax",
                 name="jax",
             )
+        self._engine_mode = engine_mode
         self._resolved_mode: Any = None
-        self._engine_context = modes.call_context(self.mode)
-        self._jit = modes.compiles_on_first_call(self.mode)
+        self._resolved_jax_mode: Any = None
+        self._jax_context: Callable[[], contextlib.AbstractContextManager[Any]] | None = None
+        self._engine_context = modes.call_context(engine_mode)
+        self._jit = modes.compiles_on_first_call(engine_mode)
         self._compile_lock = threading.Lock()
+        # Without JAX installed, AUTO is CVM and costs nothing more.
+        self._tiered = self.mode == AUTO and importlib.util.find_spec("jax") is not None
 
     def options(self) -> dict[str, Any]:
         return {"mode": self.mode}
@@ -200,8 +215,16 @@ class TheanoBackend(Backend):
         """The resolved PyTensor mode, made at the first compile: finding out whether
         PyTensor links a BLAS takes about 0.3 s, which a first C compile pays anyway."""
         if self._resolved_mode is None:
-            self._resolved_mode = modes.compile_mode(self.mode)  # two threads at once make two equal modes
+            mode = modes.compile_mode(self._engine_mode)  # two threads at once make two equal modes
+            self._resolved_mode = modes.with_jax_inner_graphs(mode, lambda: self._jax_mode) if self._tiered else mode
         return self._resolved_mode
+
+    @property
+    def _jax_mode(self) -> Any:
+        """The resolved JAX mode of an AUTO backend's JAX compiles (made at the first)."""
+        if self._resolved_jax_mode is None:
+            self._resolved_jax_mode = modes.compile_mode("JAX")
+        return self._resolved_jax_mode
 
     # -- symbols --------------------------------------------------------------
     def native_dtype(self, x: Native) -> str:
@@ -376,8 +399,7 @@ class TheanoBackend(Backend):
         reverse: bool,
     ) -> tuple[list[Native], list[Native]]:
         # The loop body compiles in its own mode unless told: use the backend's.
-        static = modes.is_jax(self.mode)
-        return kernels.scan(step, sequences, initial, reverse, mode=self._compile_mode, static_loops=static)
+        return kernels.scan(step, sequences, initial, reverse, mode=self._compile_mode)
 
     def native_stop_gradient(self, x: Native) -> Native:
         return kernels.stop_gradient(x)
@@ -397,15 +419,7 @@ class TheanoBackend(Backend):
         updates: Sequence[tuple[Any, Native]],
     ) -> CompiledCall:
         mode = self._compile_mode  # resolved outside the engine context (it reads JAX's global settings)
-        with self._compile_lock, self._engine_context(), warnings.catch_warnings():
-            # A pip-installed PyTensor finds no BLAS and says so at C compiles; matmul
-            # still runs (through NumPy), so the warning is only noise for users.
-            warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
-            # The JAX linker warns for each Assert it would drop; ktensor's run through
-            # jax.debug.callback instead (jax_checks), PyTensor's own are dropped.
-            warnings.filterwarnings("ignore", message="Skipping .* as JAX tracing would remove it")
-            # ... and compiles a random draw with a copy of its generator, advanced as in other modes.
-            warnings.filterwarnings("ignore", message="The RandomType SharedVariables")
+        with self._compile_lock, self._engine_context(), _quiet_compile():
             function = pytensor.function(
                 list(inputs),
                 list(outputs),
@@ -440,4 +454,49 @@ class TheanoBackend(Backend):
             finally:
                 release()
 
-        return call
+        if not self._tiered:
+            return call
+        return tiering.TieredCall(call, self._jax_candidate(inputs, outputs, updates), label="a function")
+
+    def _jax_candidate(
+        self, inputs: Sequence[Native], outputs: Sequence[Native], updates: Sequence[tuple[Any, Native]]
+    ) -> tiering.Candidate | None:
+        """The JAX side of an AUTO function: its graph with the updates as outputs
+        (tiering.py), or ``None`` when the graph has a random draw."""
+        values = [value for _, value in updates]
+        for variable in graph_inputs([*outputs, *values]):
+            if isinstance(variable, SharedVariable) and (
+                not isinstance(variable.type, TensorType) or getattr(variable, "default_update", None) is not None
+            ):
+                return None  # a generator PyTensor advances itself (native_random)
+        if any(getattr(v.type, "dtype", None) == "float16" for v in ancestors([*outputs, *values])):
+            return None  # CVM computes float16 in float32 and rounds, as NumPy; XLA's rounding differs
+        def context() -> contextlib.AbstractContextManager[Any]:  # JAX is imported at the first use
+            if self._jax_context is None:
+                self._jax_context = modes.call_context("JAX")
+            return self._jax_context()
+
+        def build() -> Any:
+            mode = self._jax_mode  # resolved outside the engine context, as in native_compile
+            with self._compile_lock, context(), _quiet_compile():
+                function = pytensor.function(list(inputs), [*outputs, *values], mode=mode, on_unused_input="ignore")
+            function.trust_input = True
+            return function
+
+        containers = [handle.container for handle, _ in updates]
+        return tiering.Candidate(build, context, len(outputs), containers, self._compile_lock)
+
+
+@contextlib.contextmanager
+def _quiet_compile() -> Iterator[None]:
+    """The warnings PyTensor gives at a compile that are only noise for ktensor's users."""
+    with warnings.catch_warnings():
+        # A pip-installed PyTensor finds no BLAS and says so at C compiles; matmul
+        # still runs (through NumPy).
+        warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS")
+        # The JAX linker warns for each Assert it would drop; ktensor's run through
+        # jax.debug.callback instead (jax_checks), PyTensor's own are dropped.
+        warnings.filterwarnings("ignore", message="Skipping .* as JAX tracing would remove it")
+        # ... and compiles a random draw with a copy of its generator, advanced as in other modes.
+        warnings.filterwarnings("ignore", message="The RandomType SharedVariables")
+        yield

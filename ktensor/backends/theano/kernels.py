@@ -30,9 +30,9 @@ import pytensor.tensor as pt
 from pytensor.compile.builders import OpFromGraph
 from pytensor.compile.mode import Mode
 from pytensor.gradient import DisconnectedType, disconnected_grad
-from pytensor.graph.basic import Constant
+from pytensor.graph.basic import Constant, Variable
 from pytensor.graph.replace import clone_replace
-from pytensor.ifelse import ifelse
+from pytensor.ifelse import IfElse, ifelse
 from pytensor.printing import Print
 from pytensor.raise_op import Assert
 from pytensor.scan.op import Scan
@@ -41,6 +41,7 @@ from pytensor.tensor.subtensor import Subtensor
 Native = Any
 
 __all__ = [
+    "ZeroStepShape",
     "argsort",
     "cond",
     "cumulative",
@@ -260,7 +261,6 @@ def scan(
     reverse: bool,
     *,
     mode: str | Mode | None = None,
-    static_loops: bool = False,
 ) -> tuple[list[Native], list[Native]]:
     """Run ``step(items, states) -> (outputs, new_states)`` over axis 0 of every
     sequence (from the end if ``reverse``); return the outputs stacked along a new
@@ -312,11 +312,15 @@ def scan(
         mode=mode,
     )
     n_states = len(initial)
-    # JAX traces the loop with static shapes: its zero-step outputs have their shape,
-    # and its cond (what a lazy ifelse becomes) refuses branches of different shapes.
-    outs = results[n_states:]
-    stacked = outs if static_loops else [_with_step_shape(r, o) for r, o in zip(outs, outputs)]
+    stacked = [_with_step_shape(r, o) for r, o in zip(results[n_states:], outputs)]
     return stacked, [_last_state(r) for r in results[:n_states]]
+
+
+class ZeroStepShape(IfElse):
+    """The lazy ``ifelse`` of :func:`_with_step_shape`: in C and Python code PyTensor's
+    own; in JAX (:mod:`ktensor.backends.theano.jax_ops`) the scan output itself, since
+    JAX traces the loop with static shapes (its zero-step outputs have their shape) and
+    its ``cond`` refuses branches of different shapes."""
 
 
 def _with_step_shape(stacked: Native, traced: Native) -> Native:
@@ -333,7 +337,9 @@ def _with_step_shape(stacked: Native, traced: Native) -> Native:
     if traced.ndim == 0 or None in shape:
         return stacked
     empty = pt.zeros((0, *shape), dtype=stacked.dtype)
-    return ifelse(pt.gt(stacked.shape[0], 0), stacked, empty)
+    plain = ifelse(pt.gt(stacked.shape[0], 0), stacked, empty)  # ifelse's own type checks
+    assert isinstance(plain, Variable) and plain.owner is not None
+    return ZeroStepShape(n_outs=1)(*plain.owner.inputs)
 
 
 def _last_state(trace: Native) -> Native:

@@ -39,9 +39,9 @@ from pytensor.compile.mode import Mode
 from pytensor.graph.rewriting.basic import MergeOptimizer
 from pytensor.link.c.basic import CLinker, OpWiseCLinker
 
-from ktensor.backends.theano import jax_checks, rewrites, ufuncs
+from ktensor.backends.theano import jax_checks, jax_ops, rewrites, ufuncs
 
-__all__ = ["EXCLUDED_REWRITES", "call_context", "compile_mode", "compiles_on_first_call", "is_jax"]
+__all__ = ["EXCLUDED_REWRITES", "call_context", "compile_mode", "compiles_on_first_call", "is_jax", "with_jax_inner_graphs"]
 
 # PyTensor's algebra assumes finite values: 0/x -> 0, x/x -> 1, x-x -> 0, x*0 -> 0,
 # x == x -> True, x <= x -> True, x + 0 -> x, which NumPy answers otherwise for nan, inf and
@@ -108,6 +108,7 @@ def compile_mode(name: str) -> Mode:
     if is_jax(name):
         _import_jax_dispatch()
         jax_checks.register()
+        jax_ops.register()
         query = query.register((rewrites.REDUCE_IN_OUTPUT_DTYPE, _LAST), (jax_checks.CHECKED_ASSERTS, _LAST))
     # A Mode resolves its rewrite query against PyTensor's database at every
     # compile (about 3 ms); resolve it once. The rewriter object is then shared
@@ -121,6 +122,25 @@ def compile_mode(name: str) -> Mode:
     for derive in ("excluding", "including", "requiring"):
         setattr(resolved, derive, getattr(query, derive))
     return resolved
+
+
+def with_jax_inner_graphs(mode: Mode, jax_mode: Callable[[], Mode]) -> Mode:
+    """``mode``, whose inner graphs compile in ``jax_mode()`` when JAX compiles them.
+
+    PyTensor's JAX linker rewrites a scan's inner graph with the rewrites of the mode
+    the scan was built with, ``mode.including("jax")``. An AUTO function's scan is
+    built for CVM (its inner function compiles in CVM there), so without this its JAX
+    compile ran ktensor's C rewrites (NumPy-kernel ops JAX cannot run) and missed the
+    JAX ones (reductions accumulated in float64: "scan body function carry input and
+    carry output must have equal types").
+    """
+    derive = mode.including
+
+    def including(*tags: str) -> Any:
+        return jax_mode().including(*tags) if "jax" in tags else derive(*tags)
+
+    mode.including = including  # type: ignore[method-assign]
+    return mode
 
 
 def _blas_linked() -> bool:
