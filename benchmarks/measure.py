@@ -20,7 +20,7 @@ import numpy as np
 from benchmarks.model import Measurement
 from benchmarks.runners import Call, Runner
 from benchmarks.workloads import Workload
-from ktensor.compare.timing import Timed, Timing, regrouped, runtime_group, sample_calls, settled_of, short_error, timed
+from ktensor.compare.timing import Timing, sample_calls, short_error, timed, timed_entry
 
 __all__ = ["FULL", "QUICK", "Timing", "measure_case"]
 
@@ -77,16 +77,12 @@ def measure_case(
             prepared.append(_Prepared(runner, call))
         except Exception as error:  # noqa: BLE001 - a variant's failure is a result, not a crash
             build.error = compile_.error = short_error(error)
-    items = [regrouped(Timed(p.runner.variant.name, runtime_group(p.runner.variant.engine, p.runner.variant.mode),
-                           _bind(p.call, arrays), settled_of(p.call)), p.call) for p in prepared]
+    items = [timed_entry(p.runner.variant.name, p.runner.variant.engine, p.runner.variant.mode, p.call, arrays)
+             for p in prepared]
     sample_calls(items, settings, seed=size)
     for item in items:
         results.append(Measurement(workload.name, size, item.key, "call", item.samples, item.error))
     return results
-
-
-def _bind(call: Call, arrays: list[np.ndarray]) -> Callable[[], Any]:
-    return lambda: call(arrays)
 
 
 def _compile_and_call(runner: Runner, ctx: Any, built: Any, arrays: list[np.ndarray]) -> Call:

@@ -36,17 +36,7 @@ from ktensor.compare.program import Program, compile_built, float64_program
 from ktensor.compare.progress import Progress
 from ktensor.compare.result import Comparison, Entry, Pair
 from ktensor.compare.specs import Candidate, parse_backends
-from ktensor.compare.timing import (
-    Timed,
-    Timing,
-    call_overhead,
-    regrouped,
-    runtime_group,
-    sample_calls,
-    settled_of,
-    short_error,
-    timed,
-)
+from ktensor.compare.timing import Timing, call_overhead, sample_calls, short_error, timed, timed_entry
 
 __all__ = ["run_comparison"]
 
@@ -195,8 +185,8 @@ def run_comparison(
                 advance(f"{phase} {run.entry.label} {run.entry.task}")
 
         live = [r for r in runs if r.call is not None]
-        items = [regrouped(Timed(f"{r.entry.label} {r.entry.task}", runtime_group(r.candidate.engine, r.candidate.mode),
-                           _bind(r.call, arrays), settled_of(r.call)), r.call) for r in live]
+        items = [timed_entry(f"{r.entry.label} {r.entry.task}", r.candidate.engine, r.candidate.mode, r.call, arrays)
+                 for r in live]
         sample_calls(items, settings, on_round=lambda i: advance(f"calls, round {i + 1}/{settings.rounds}"))
         for run, item in zip(live, items):
             if item.error is not None:
@@ -216,10 +206,6 @@ def _fields(timing: Timing) -> dict[str, Any]:
     import attrs
 
     return attrs.asdict(timing)
-
-
-def _bind(call: Any, arrays: list[np.ndarray]) -> Callable[[], Any]:
-    return lambda: call(arrays)
 
 
 def _class_name(backend: Backend | None) -> str:

@@ -32,7 +32,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-__all__ = ["Timed", "Timing", "call_overhead", "regrouped", "runtime_group", "sample_calls", "settled_of", "short_error", "timed"]
+__all__ = ["Timed", "Timing", "call_overhead", "runtime_group", "sample_calls", "short_error", "timed", "timed_entry"]
 
 
 @attrs.define
@@ -124,19 +124,22 @@ def runtime_group(engine: str, mode: str) -> str:
     return "jax" if mode == "JAX" or engine == "jax" else engine
 
 
-def regrouped(item: Timed, call: Any) -> Timed:
-    """``item``, whose group becomes JAX's once ``call``'s function has settled on JAX mode
-    (a theano AUTO function); read after the warm-up, which waits for the choice."""
+def timed_entry(key: str, engine: str, mode: str, call: Any, arrays: Sequence[Any]) -> Timed:
+    """The :class:`Timed` of ``call(arrays)``, in the runtime group of ``engine`` and ``mode``.
+
+    A ``call`` with ``settled`` and ``engine_mode`` attributes (``compile_built``'s, for
+    a theano AUTO function) is warmed up until it has settled, then sampled in the group
+    of the mode it chose.
+
+    >>> timed_entry("f", "theano", "JAX", lambda arrays: None, []).group
+    'jax'
+    """
+    item = Timed(key, runtime_group(engine, mode), lambda: call(arrays))
+    item.settled = getattr(call, "settled", item.settled)
     mode_of = getattr(call, "engine_mode", None)
     if mode_of is not None:
-        item.regroup = lambda: runtime_group(item.group, str(mode_of()))
+        item.regroup = lambda: runtime_group(engine, str(mode_of()))
     return item
-
-
-def settled_of(call: Any) -> Callable[[], bool]:
-    """Whether ``call`` (a compiled call, maybe with a ``settled`` attribute) has settled
-    on how it runs; the warm-up calls it until it has."""
-    return getattr(call, "settled", lambda: True)  # type: ignore[no-any-return]
 
 
 #: The longest warm-up that waits for a function to settle (a theano AUTO function's choice).

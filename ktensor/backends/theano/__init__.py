@@ -51,7 +51,7 @@ import numpy as np
 import pytensor
 import pytensor.tensor as pt
 from pytensor.compile.sharedvalue import SharedVariable
-from pytensor.graph.traversal import ancestors, graph_inputs
+from pytensor.graph.traversal import ancestors
 from pytensor.raise_op import Assert
 from pytensor.tensor.type import TensorType
 
@@ -462,15 +462,16 @@ class TheanoBackend(Backend):
         self, inputs: Sequence[Native], outputs: Sequence[Native], updates: Sequence[tuple[Any, Native]]
     ) -> tiering.Candidate | None:
         """The JAX side of an AUTO function: its graph with the updates as outputs
-        (tiering.py), or ``None`` when the graph has a random draw."""
+        (tiering.py), or ``None`` when the graph has a random draw or float16."""
         values = [value for _, value in updates]
-        for variable in graph_inputs([*outputs, *values]):
+        for variable in ancestors([*outputs, *values]):
             if isinstance(variable, SharedVariable) and (
                 not isinstance(variable.type, TensorType) or getattr(variable, "default_update", None) is not None
             ):
                 return None  # a generator PyTensor advances itself (native_random)
-        if any(getattr(v.type, "dtype", None) == "float16" for v in ancestors([*outputs, *values])):
-            return None  # CVM computes float16 in float32 and rounds, as NumPy; XLA's rounding differs
+            if getattr(variable.type, "dtype", None) == "float16":
+                return None  # CVM computes float16 in float32 and rounds, as NumPy; XLA's rounding differs
+
         def context() -> contextlib.AbstractContextManager[Any]:  # JAX is imported at the first use
             if self._jax_context is None:
                 self._jax_context = modes.call_context("JAX")

@@ -37,6 +37,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import attrs
 import numpy as np
 
 __all__ = ["BLOCK_CALLS", "HOT_SECONDS", "MIN_CALL_SECONDS", "MIN_GAIN", "SWITCH_SECONDS", "TRIAL_BLOCKS", "Candidate", "TieredCall"]
@@ -61,28 +62,24 @@ _UNTIMED = 2
 _PROBE_WINDOW = 5
 
 
+@attrs.frozen
 class Candidate:
     """What the JAX side of a :class:`TieredCall` needs.
 
-    Args:
+    Attributes:
         build: compiles the JAX function (outputs, then the updates' new values);
             run on the background thread.
         context: a factory of the context each JAX call runs in (JAX's 64-bit mode).
         n_outputs: how many of the JAX function's results are the outputs.
         containers: the PyTensor containers of the updated variables, in order.
-        lock: held around the build and the first (compiling) call.
+        lock: held around the first (compiling) call.
     """
 
-    def __init__(
-        self,
-        build: Callable[[], Callable[..., Sequence[Any]]],
-        context: Callable[[], contextlib.AbstractContextManager[Any]],
-        n_outputs: int,
-        containers: Sequence[Any],
-        lock: threading.Lock,
-    ) -> None:
-        self.build, self.context, self.n_outputs = build, context, n_outputs
-        self.containers, self.lock = list(containers), lock
+    build: Callable[[], Callable[..., Sequence[Any]]]
+    context: Callable[[], contextlib.AbstractContextManager[Any]]
+    n_outputs: int
+    containers: Sequence[Any]
+    lock: Any  # a threading.Lock
 
 
 class TieredCall:
@@ -245,5 +242,4 @@ class TieredCall:
             self._current = self._cvm
         else:
             self._current = self._run_jax
-        self._trial = {"CVM": [], "JAX": []}
         _log.debug("ktensor: %s runs in %s: %s", self.label, mode, why)
