@@ -149,15 +149,18 @@ class PyTensorRunner(Runner):
             return lambda arrays: f(*arrays)
         traced: list[bool] = []
 
+        # JAX dispatches asynchronously: a call returns before XLA has computed its outputs.
+        # NumPy arrays, as every other variant returns, make each timed call wait for them
+        # (without, a 1024x1024 sum read 34 µs against NumPy's 400).
         def call(arrays: Sequence[np.ndarray]) -> Any:
             if traced:
-                return f(*arrays)
+                return [np.asarray(o) for o in f(*arrays)]
             traced.append(True)
             # The first call traces: JAX warns, once a line, that PyTensor's float64
             # accumulators of float32 sums are truncated (ktensor's JAX mode has none).
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message="Explicitly requested dtype float64")
-                return f(*arrays)
+                return [np.asarray(o) for o in f(*arrays)]
 
         return call
 
