@@ -34,11 +34,11 @@ ROOT = Path(__file__).resolve().parent.parent
 #: Engines ``--engines`` takes.
 ENGINES = ("numpy", "theano", "tensorflow", "jax")
 FIRST_RESULT_WORKLOAD = ("elementwise", 256)
-QUICK_FIRST_RESULT_VARIANTS = ("ktensor theano/AUTO", "native pytensor/CVM", "ktensor tensorflow/graph", "native tensorflow/graph")
+QUICK_FIRST_RESULT_VARIANTS = ("ktensor theano/AUTO", "native pytensor/CVM", "ktensor tensorflow/auto", "native tensorflow/graph")
 #: Names ``--workloads`` takes: the workloads, and the churn loop.
 WORKLOAD_NAMES = (*WORKLOADS, "churn")
 #: The ktensor variants the churn loop runs on: each engine's default mode.
-CHURN_VARIANTS = ("ktensor theano/AUTO", "ktensor tensorflow/graph")
+CHURN_VARIANTS = ("ktensor theano/AUTO", "ktensor tensorflow/auto")
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -229,8 +229,8 @@ def evaluate_targets(result: RunResult) -> list[TargetCheck]:
         checks.append(TargetCheck("import ktensor minus import numpy, attrs", extra, 60.0, "ms", extra <= 60.0,
                                   f"{ktensor_import * 1e3:.1f} ms vs {base_import * 1e3:.1f} ms"))
     for variant, plain in (("ktensor theano/CVM", "native pytensor/CVM plain call"),
-                           ("ktensor tensorflow/graph", "native tensorflow/session.run"),
-                           ("ktensor tensorflow/graph", "native tensorflow/tf.function")):
+                           ("ktensor tensorflow/auto", "native tensorflow/session.run"),
+                           ("ktensor tensorflow/auto", "native tensorflow/tf.function")):
         ours = _median(result, "elementwise", 2, variant, "call")
         theirs = _median(result, "elementwise", 2, plain, "call")
         if ours is not None and theirs is not None:
@@ -243,7 +243,7 @@ def evaluate_targets(result: RunResult) -> list[TargetCheck]:
 
 
 #: Each engine's default variant (what a user gets without choosing a mode).
-DEFAULT_VARIANTS = {"theano": "ktensor theano/AUTO", "tensorflow": "ktensor tensorflow/graph"}
+DEFAULT_VARIANTS = {"theano": "ktensor theano/AUTO", "tensorflow": "ktensor tensorflow/auto"}
 
 
 def default_mode_targets(result: RunResult, min_size: int = 256) -> list[TargetCheck]:

@@ -330,7 +330,7 @@ def _ktensor_theano(mode: str) -> Callable[[], Any]:
     return factory
 
 
-def _ktensor_tensorflow(jit_compile: bool) -> Callable[[], Any]:
+def _ktensor_tensorflow(jit_compile: bool | str) -> Callable[[], Any]:
     def factory() -> Any:
         from ktensor.backends import TensorFlowBackend
 
@@ -366,6 +366,12 @@ def all_runners() -> list[Runner]:
         runners.append(
             TensorFlowGraphRunner(Variant(f"native tensorflow/{label}", "native", "tensorflow", label), jit_compile=jit)
         )
+    # auto: each function in the graph executor, moved to XLA when XLA runs it faster.
+    runners.append(
+        KtensorRunner(
+            Variant("ktensor tensorflow/auto", "ktensor", "tensorflow", "auto"), _ktensor_tensorflow("auto"), "tensorflow"
+        )
+    )
     runners.append(
         TensorFlowGraphRunner(
             Variant("native tensorflow/session.run", "native", "tensorflow", "session.run"), path="session.run"
@@ -376,8 +382,8 @@ def all_runners() -> list[Runner]:
     return runners
 
 
-#: Variants of a quick run: each engine's default mode (theano: AUTO, and the CVM and JAX modes it
-#: picks from), its native best and plain paths, JAX, NumPy.
+#: Variants of a quick run: each engine's default mode (theano: AUTO, tensorflow: auto) and the
+#: two modes it picks from, its native best and plain paths, JAX, NumPy.
 QUICK_VARIANTS = (
     "numpy",
     "ktensor theano/AUTO",
@@ -385,7 +391,9 @@ QUICK_VARIANTS = (
     "ktensor theano/JAX",
     "native pytensor/CVM",
     "native pytensor/CVM plain call",
+    "ktensor tensorflow/auto",
     "ktensor tensorflow/graph",
+    "ktensor tensorflow/xla",
     "native tensorflow/graph",
     "native tensorflow/session.run",
     "native tensorflow/tf.function",
@@ -398,6 +406,7 @@ NATIVE_PEER = {
     "ktensor theano/CVM": "native pytensor/CVM",
     "ktensor theano/NUMBA": "native pytensor/NUMBA",
     "ktensor theano/JAX": "native pytensor/JAX",
+    "ktensor tensorflow/auto": "native tensorflow/graph",  # its functions start there; faster where moved to XLA
     "ktensor tensorflow/graph": "native tensorflow/graph",
     "ktensor tensorflow/xla": "native tensorflow/xla",
 }

@@ -44,7 +44,7 @@ def result() -> Any:
 
 def test_every_backend_is_measured_the_same_way(result: Any) -> None:
     labels = [e.label for e in result.entries]
-    assert labels == ["theano/FAST_COMPILE", "tensorflow/graph"]
+    assert labels == ["theano/FAST_COMPILE", "tensorflow/auto"]
     for entry in result.entries:
         assert entry.status == "ok", entry.reason
         assert len(entry.build) == 2 and len(entry.compile) == 1 and len(entry.call) == 2
@@ -113,7 +113,7 @@ def test_a_subclass_is_compared_with_its_parent_and_a_wrong_one_is_flagged() -> 
 def test_comparing_a_function_with_itself_pairs_the_samples() -> None:
     result = kt.compare(lambda x: (x * 2.0).sum(), [X], ["tensorflow", "tensorflow"], timing=FAST)
     a, b = result.entries
-    assert (a.label, b.label) == ("tensorflow/graph", "tensorflow/graph #2")
+    assert (a.label, b.label) == ("tensorflow/auto", "tensorflow/auto #2")
     assert len(a.call) == len(b.call) == FAST.rounds
     assert result.ratio(a.label, b.label) == pytest.approx(
         float(np.median([p / q for p, q in zip(a.call, b.call)]))
@@ -126,12 +126,16 @@ def test_comparing_a_function_with_itself_pairs_the_samples() -> None:
 def test_mode_strings() -> None:
     from ktensor.backends import TensorFlowBackend, TheanoBackend
 
-    fast, numba, xla, graph = parse_backends(["pytensor:fast_compile", "theano:NUMBA", "tensorflow:XLA", "tensorflow"])
-    assert (fast.label, numba.label, xla.label, graph.label) == (
-        "theano/FAST_COMPILE", "theano/NUMBA", "tensorflow/xla", "tensorflow/graph")
+    fast, numba, xla, graph, auto = parse_backends(
+        ["pytensor:fast_compile", "theano:NUMBA", "tensorflow:XLA", "tensorflow:graph", "tensorflow"]
+    )
+    assert (fast.label, numba.label, xla.label, graph.label, auto.label) == (
+        "theano/FAST_COMPILE", "theano/NUMBA", "tensorflow/xla", "tensorflow/graph", "tensorflow/auto")
     assert isinstance(numba.backend, TheanoBackend) and numba.backend.mode == "NUMBA"
     assert isinstance(xla.backend, TensorFlowBackend) and xla.backend.jit_compile is True
     assert isinstance(graph.backend, TensorFlowBackend) and graph.backend.jit_compile is False
+    assert isinstance(auto.backend, TensorFlowBackend) and auto.backend.jit_compile == "auto"
+    assert parse_backends(["tensorflow:Auto"])[0].label == "tensorflow/auto"
     fresh = xla.fresh()
     assert fresh is not xla.backend and fresh.options() == xla.backend.options()
     assert [c.label for c in parse_backends(None)] == [
@@ -143,7 +147,7 @@ def test_mode_strings() -> None:
     [
         ("pytorch", r"unknown backend 'pytorch'; valid: names .*theano.*modes .*theano:NUMBA.*tensorflow:xla"),
         ("theano:TURBO", r"unknown mode 'TURBO' .*valid modes of theano: AUTO, C, CVM, FAST_COMPILE, JAX, MLX, NUMBA"),
-        ("tensorflow:eager", r"valid modes of tensorflow: graph, xla"),
+        ("tensorflow:eager", r"valid modes of tensorflow: auto, graph, xla"),
     ],
 )
 def test_unknown_backend_or_mode_lists_the_valid_ones(spec: str, message: str) -> None:
@@ -199,7 +203,7 @@ def test_gradients_of_the_summed_outputs_with_numpy_variables() -> None:
     assert len(result.entries) == 4
     for entry in result.entries:
         assert entry.status == "ok" and entry.agrees, (entry.label, entry.reason, entry.agreement)
-    step = result.entry("tensorflow/graph", "gradients")
+    step = result.entry("tensorflow/auto", "gradients")
     assert [o[0] for o in step.outputs] == ["out0", "out1", "d/dw", "d/db"]
     assert step.outputs[2][1:] == [[3, 2], "float32"]
     assert "training step" in str(result)
@@ -268,7 +272,7 @@ def test_the_command_compares_a_script(tmp_path: Path, capsys: pytest.CaptureFix
     assert main(["compare", str(script), "--backends", "theano,tensorflow", "--repeat", "2", "--quick",
                  "--out", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "kt.compare: model(x: float32 (4, 3), w: float32 (3, 2))" in text and "tensorflow/graph" in text
+    assert "kt.compare: model(x: float32 (4, 3), w: float32 (3, 2))" in text and "tensorflow/auto" in text
     assert json.loads((out / "net-model.json").read_text())["entries"][0]["status"] == "ok"
     assert (out / "net-model.png").stat().st_size > 10_000
     assert main(["compare", f"{script}:other", "--inputs", "5x3:float32", "--backends", "tensorflow",

@@ -1,5 +1,5 @@
 """The theano backend's ``mode="AUTO"`` (issue 11, item 4): each function starts in CVM
-and moves to JAX when JAX runs it faster (``ktensor/backends/theano/tiering.py``).
+and moves to JAX when JAX runs it faster (``ktensor/backends/tiering.py``, ``ktensor/backends/theano/tiering.py``).
 
 Where the choice itself is not the subject, the thresholds are patched so that the
 function moves (or stays) at once: what is tested is that every call on the way is
@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 import ktensor as kt
+from tests import tiering_support
 from tests.conftest import _require, require
 
 
@@ -30,30 +31,10 @@ def auto() -> kt.Backend:
 
 @pytest.fixture
 def move_at_once(monkeypatch: pytest.MonkeyPatch) -> Callable[[bool], None]:
-    """``move_at_once(to_jax)``: a function compiles its JAX side after its first timed
-    calls, and keeps JAX (``True``) or CVM (``False``) whatever the trial measures."""
-    from ktensor.backends.theano import tiering
+    """``move_at_once(to_jax)``: see :func:`tests.tiering_support.move_at_once`."""
+    from ktensor.backends.theano import tiering as side
 
-    def patch(to_jax: bool) -> None:
-        monkeypatch.setattr(tiering, "HOT_SECONDS", 0.0)
-        monkeypatch.setattr(tiering, "MIN_CALL_SECONDS", 0.0)
-        monkeypatch.setattr(tiering, "MIN_GAIN", 0.0 if to_jax else float("inf"))
-        monkeypatch.setattr(tiering, "SWITCH_SECONDS", 0.0)
-
-    return patch
-
-
-def _settle(f: kt.Function, call: Callable[[int], Any], limit: int = 200) -> list[Any]:
-    """Call ``call(i)`` until ``f`` has settled (waiting for its JAX compile); every result."""
-    results = []
-    for i in range(limit):
-        results.append(call(i))
-        if f.settled:
-            return results
-        tier: Any = f._call
-        if getattr(tier, "_thread", None) is not None:
-            tier.wait(120)
-    raise AssertionError(f"{f.name} did not settle in {limit} calls")
+    return lambda to_jax: tiering_support.move_at_once(monkeypatch, side, to_jax)
 
 
 def _sgd(auto: kt.Backend) -> tuple[kt.Function, kt.Tensor, kt.Tensor, Callable[[np.ndarray, np.ndarray, np.ndarray], Any]]:
@@ -98,7 +79,7 @@ def test_every_call_of_an_sgd_step_is_right_before_during_and_after_the_choice(
         assert logits.flags.writeable  # a copy, as CVM's
         return loss
 
-    _settle(step, one)
+    tiering_support.settle(step, one)
     for i in range(3):  # and after
         one(i)
     assert step.engine_mode == ("JAX" if to_jax else "CVM")
@@ -114,19 +95,7 @@ def test_a_cvm_function_sharing_a_variable_reads_what_the_jax_function_stored(
     auto: kt.Backend, move_at_once: Callable[[bool], None]
 ) -> None:
     move_at_once(True)
-    with kt.use_backend(auto):
-        v = kt.variable(np.zeros((4, 4), "float32"), name="v")
-        bump = kt.function([], v.sum(), updates=[(v, v + 1.0)], name="bump")
-        x = kt.placeholder(shape=(4, 4), name="x")
-        read = kt.function([x], v * x, name="read")  # stays small: never moves
-    _settle(bump, lambda i: bump())
-    assert bump.engine_mode == "JAX"
-    before = v.get_value()
-    assert float(bump()) == pytest.approx(before.sum())
-    np.testing.assert_array_equal(read(np.full((4, 4), 2.0, "float32")), (before + 1) * 2)
-    v.set_value(np.full((4, 4), 7.0, "float32"))  # and the JAX function reads what the user set
-    assert float(bump()) == pytest.approx(7.0 * 16)
-    np.testing.assert_array_equal(v.get_value(), np.full((4, 4), 8.0, "float32"))
+    tiering_support.check_a_shared_variable(auto, "JAX")
 
 
 def test_a_failed_check_after_the_move_raises_a_ktensor_error_and_stores_nothing(
@@ -138,7 +107,7 @@ def test_a_failed_check_after_the_move_raises_a_ktensor_error_and_stores_nothing
         table = kt.constant(np.arange(10.0, dtype="float32"))
         count = kt.variable(np.zeros((), "float32"), name="count")
         f = kt.function([i], table[i], updates=[(count, count + 1.0)], name="lookup")
-    _settle(f, lambda n: f(np.array([1, 2])))
+    tiering_support.settle(f, lambda n: f(np.array([1, 2])))
     assert f.engine_mode == "JAX"
     calls = float(count.get_value())
     np.testing.assert_array_equal(f(np.array([3, 9])), [3.0, 9.0])
@@ -163,21 +132,13 @@ def test_an_rnn_gradient_moves_to_jax_and_agrees_with_cvm_and_cvm_compiles_still
     w0 = (rng.standard_normal((3, 4)) * 0.5).astype("float32")
 
     def build(backend: kt.Backend) -> tuple[Any, Any, Any]:
+        x, last, outputs, grad = tiering_support.rnn_graph(backend, w0)
         with kt.use_backend(backend):
-            x = kt.placeholder(shape=(2, 5, 3), name="x")
-            w = kt.variable(w0, name="w")
-
-            def step(x_t: Any, states: list[Any], w: Any = w) -> tuple[Any, list[Any]]:
-                h = kt.tanh(x_t @ w + states[0])
-                return h, [h]
-
-            last, outputs, _ = kt.rnn(step, x, [kt.zeros((2, 4))])
-            (grad,) = kt.gradients((last**2).sum() + outputs.mean(), [w])
             return x, [last, outputs, grad], kt.function([x], [last, outputs, grad], name="rnn")
 
     want = build(TheanoBackend(mode="CVM"))[2](xs)
     x, outs, f = build(auto)
-    _settle(f, lambda i: f(xs))
+    tiering_support.settle(f, lambda i: f(xs))
     assert f.engine_mode == "JAX", f._call.reason
     for got, expected in zip(f(xs), want):
         assert got.dtype == expected.dtype == np.float32
@@ -189,9 +150,10 @@ def test_an_rnn_gradient_moves_to_jax_and_agrees_with_cvm_and_cvm_compiles_still
 
 
 def test_small_functions_stay_in_cvm_without_a_jax_compile(auto: kt.Backend, monkeypatch: pytest.MonkeyPatch) -> None:
-    from ktensor.backends.theano import tiering
+    from ktensor.backends import tiering
+    from ktensor.backends.theano import tiering as jax_side
 
-    monkeypatch.setattr(tiering, "MIN_CALL_SECONDS", 10.0)
+    monkeypatch.setattr(jax_side, "MIN_CALL_SECONDS", 10.0)
     with kt.use_backend(auto):
         x = kt.placeholder(shape=(2, 2), name="x")
         f = kt.function([x], x + 1.0, name="tiny")
@@ -235,33 +197,13 @@ def test_calls_from_several_threads_during_the_choice_are_each_right(
     auto: kt.Backend, move_at_once: Callable[[bool], None]
 ) -> None:
     move_at_once(True)
-    with kt.use_backend(auto):
-        x = kt.placeholder(shape=(None, 8), name="x")
-        f = kt.function([x], kt.tanh(x) * 2.0, name="threads")
-    rng = np.random.default_rng(5)
-    data = [rng.standard_normal((16, 8)).astype("float32") for _ in range(4)]
-    errors: list[BaseException] = []
-
-    def work(k: int) -> None:
-        try:
-            for _ in range(60):
-                got = f(data[k])
-                np.testing.assert_allclose(got, np.tanh(data[k]) * 2, rtol=1e-5, atol=1e-6)
-        except BaseException as error:  # reported below
-            errors.append(error)
-
-    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors[0]
-    f._call.wait(120)
+    tiering_support.check_calls_from_threads(auto)
 
 
 def test_the_tiered_call_keeps_cvm_when_jax_results_differ_in_dtype() -> None:
     """Unit test of the state machine on plain Python callables."""
-    from ktensor.backends.theano import tiering
+    from ktensor.backends import tiering
+    from ktensor.backends.theano import tiering as jax_side
 
     class Container:
         def __init__(self) -> None:
@@ -276,11 +218,13 @@ def test_the_tiered_call_keeps_cvm_when_jax_results_differ_in_dtype() -> None:
     def build() -> Callable[..., list[Any]]:
         return lambda a: [a * 2.0, np.zeros(2, "float64")]  # the update comes back float64
 
-    candidate = tiering.Candidate(build, lambda: threading.Lock(), 1, [container], threading.Lock())
-    old = (tiering.HOT_SECONDS, tiering.MIN_CALL_SECONDS)
-    tiering.HOT_SECONDS, tiering.MIN_CALL_SECONDS = 0.0, 0.0
+    candidate = jax_side.Candidate(build, lambda: threading.Lock(), 1, [container], threading.Lock())
+    alternative = jax_side.JaxAlternative(candidate)
+    alternative.min_call_seconds = 0.0
+    old = tiering.HOT_SECONDS
+    tiering.HOT_SECONDS = 0.0
     try:
-        tier = tiering.TieredCall(cvm, candidate, "f")
+        tier = tiering.TieredCall(cvm, alternative, "f", base="CVM")
         arg = np.ones(2, "float32")
         for _ in range(tiering._UNTIMED + tiering._PROBE_WINDOW):
             tier([arg])
@@ -288,6 +232,6 @@ def test_the_tiered_call_keeps_cvm_when_jax_results_differ_in_dtype() -> None:
         for _ in range(3):
             assert tier([arg])[0].dtype == np.float32
     finally:
-        tiering.HOT_SECONDS, tiering.MIN_CALL_SECONDS = old
+        tiering.HOT_SECONDS = old
     assert tier.settled and tier.mode == "CVM" and "differ" in str(tier.reason)
     np.testing.assert_array_equal(container.storage[0], np.full(2, 10.0))  # every call was CVM's

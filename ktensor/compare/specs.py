@@ -7,20 +7,21 @@ A spec is one of:
 * ``"theano:MODE"`` with a PyTensor mode (``CVM``, ``NUMBA``, ``JAX``, ``FAST_COMPILE``,
   ``C``, ``PYTORCH``, ``MLX``; any case) or ``AUTO`` (the default: CVM, hot functions
   moved to JAX where it runs them faster) — ``TheanoBackend(mode=MODE)``;
-* ``"tensorflow:graph"`` or ``"tensorflow:xla"`` — ``TensorFlowBackend()`` /
-  ``TensorFlowBackend(jit_compile=True)``;
+* ``"tensorflow:graph"``, ``"tensorflow:xla"`` or ``"tensorflow:auto"`` (the default:
+  the graph executor, hot functions moved to XLA where it runs them faster) —
+  ``TensorFlowBackend(jit_compile=False / True / "auto")``;
 * a ``Backend`` instance, of a built-in class or of a user's subclass.
 
 ``None`` means every engine and mode ktensor runs for real: ``theano:CVM``,
-``theano:NUMBA``, ``theano:JAX``, ``tensorflow:graph``, ``tensorflow:xla`` (``AUTO``
-runs each function in one of CVM and JAX, so it is not among them). A spec
+``theano:NUMBA``, ``theano:JAX``, ``tensorflow:graph``, ``tensorflow:xla`` (the
+``AUTO``/``auto`` modes run each function in one of those, so they are not among them). A spec
 this machine cannot run (an engine or a mode's package not installed, no C++
 compiler for CVM) becomes an *unavailable* candidate that says why; an unknown name
 or mode is a ``ValueError`` listing the valid ones.
 
 Examples:
     >>> [c.label for c in parse_backends(["tensorflow:xla", "tensorflow"])]
-    ['tensorflow/xla', 'tensorflow/graph']
+    ['tensorflow/xla', 'tensorflow/auto']
     >>> parse_backends(["theano:TURBO"])
     Traceback (most recent call last):
     ...
@@ -50,7 +51,8 @@ THEANO_MODES = {
     "PYTORCH": "torch",
     "MLX": "mlx",
 }
-TENSORFLOW_MODES = ("graph", "xla")
+TENSORFLOW_MODES = ("auto", "graph", "xla")
+_JIT_COMPILE = {"auto": "auto", "graph": False, "xla": True}
 #: What ``backends=None`` compares.
 DEFAULT_SPECS = ("theano:CVM", "theano:NUMBA", "theano:JAX", "tensorflow:graph", "tensorflow:xla")
 _ENGINE_MODULES = {"theano": "pytensor", "tensorflow": "tensorflow"}
@@ -98,9 +100,10 @@ def valid_specs() -> str:
 
 
 def mode_of(backend: Backend) -> str:
-    """The mode label of an instance: PyTensor's mode, ``"graph"``/``"xla"`` for TensorFlow, else ``"-"``."""
+    """The mode label of an instance: PyTensor's mode, ``"auto"``/``"graph"``/``"xla"`` for TensorFlow, else ``"-"``."""
     if backend.name == "tensorflow":
-        return "xla" if getattr(backend, "jit_compile", False) else "graph"
+        jit = getattr(backend, "jit_compile", False)
+        return "auto" if jit == "auto" else "xla" if jit is True else "graph"
     mode = getattr(backend, "mode", None)
     return str(mode) if isinstance(mode, str) else "-"
 
@@ -164,7 +167,7 @@ def _parse_string(spec: str) -> Candidate:
             if reason:
                 return Candidate(f"theano/{mode}", spec, key, mode, unavailable=reason)
             return _make(spec, key, mode, lambda: cls(mode=mode))
-        return _make(spec, key, mode or "graph", lambda: cls(jit_compile=mode == "xla"))
+        return _make(spec, key, mode or "auto", lambda: cls(jit_compile=_JIT_COMPILE[mode or "auto"]))
     if key not in _known_names():
         raise ValueError(f"ktensor: compare: unknown backend {spec!r}; valid: {valid_specs()}")
     if mode:

@@ -146,9 +146,13 @@ class TensorFlowBackend(NNKernels, Backend):
     """TensorFlow 2 in graph mode.
 
     Args:
-        jit_compile: compile every function with XLA, as ``tf.function(jit_compile=True)``
-            does (functions with a run-time check or a print run without it: XLA drops
-            the one and cannot compile the other).
+        jit_compile: ``"auto"`` (the default): each function runs in the graph executor
+            and, once hot, moves to XLA when XLA runs it faster
+            (:mod:`ktensor.backends.tensorflow.tiering`); ``True``: compile every
+            function with XLA, as ``tf.function(jit_compile=True)`` does; ``False``: the
+            graph executor only. Functions with a run-time check or a print run without
+            XLA in every mode (XLA drops the one and cannot compile the other), and so do
+            functions with a random draw under ``"auto"``.
 
     Examples:
         >>> import ktensor as kt
@@ -174,9 +178,13 @@ class TensorFlowBackend(NNKernels, Backend):
         "argmin": {"bool": "int8"},
     }
 
-    def __init__(self, jit_compile: bool = False) -> None:
+    def __init__(self, jit_compile: bool | str = "auto") -> None:
         super().__init__()
-        self.jit_compile = jit_compile
+        if jit_compile not in (True, False, "auto") or (isinstance(jit_compile, (int, float)) and not isinstance(jit_compile, bool)):
+            raise ValueError(
+                f"ktensor: TensorFlowBackend: jit_compile must be True, False or 'auto'; received {jit_compile!r}"
+            )
+        self.jit_compile: bool | str = jit_compile
         self.graph = tf.Graph()
         # The variables read in self.graph (a handle does not keep its variable alive),
         # and the eager handle each handle placeholder op of self.graph stands for.
@@ -189,7 +197,7 @@ class TensorFlowBackend(NNKernels, Backend):
         self._handles = {}
 
     def options(self) -> dict[str, Any]:
-        return {"jit_compile": self.jit_compile} if self.jit_compile else {}
+        return {} if self.jit_compile == "auto" else {"jit_compile": self.jit_compile}
 
     def _building(self) -> contextlib.AbstractContextManager[Any]:
         """Build in this backend's graph, or in a function graph nested in it: a loop

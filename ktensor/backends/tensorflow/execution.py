@@ -57,6 +57,9 @@ from tensorflow.python.eager.polymorphic_function import attributes
 from tensorflow.python.framework import c_api_util, dtypes, errors, ops
 from tensorflow.python.ops import array_ops, gen_resource_variable_ops, resource_variable_ops
 
+from ktensor.backends.tensorflow import tiering
+from ktensor.backends.tiering import TieredCall
+
 Native = Any
 CompiledCall = Any
 
@@ -200,7 +203,7 @@ def compile_function(
     inputs: Sequence[Native],
     outputs: Sequence[Native],
     updates: Sequence[tuple[Native, Native]],
-    jit_compile: bool,
+    jit_compile: bool | str,
     keep_alive: Any = None,
 ) -> CompiledCall:
     """A callable running ``outputs`` of ``inputs`` (placeholders of ``build``) and
@@ -230,21 +233,11 @@ def compile_function(
     )
 
     def register(xla: bool) -> str:
-        name = f"ktensor_function_{next(_names)}"
-        with graph._c_graph.get() as c_graph:
-            c_function = c_api.TF_GraphToFunction_wrapper(
-                c_graph, name, False, body, args, rets, [], control_rets, [], None, ""
-            )
-        if xla:
-            for key, value in attributes.parse_func_attrs({attributes.XLA_COMPILE: True}).items():
-                c_api.TF_FunctionSetAttrValueProto(c_function, key, value.SerializeToString())
-        tf_context.context().add_c_function(c_function)
-        c_api.TF_DeleteFunction(c_function)
-        return name
+        return _register(graph, body, args, rets, control_rets, xla)
 
     types = _op_types(needed, functions)
     owned = None if updates else _fresh_outputs(outputs, inputs, handles)
-    xla = jit_compile and not types & _NOT_FOR_XLA
+    xla = jit_compile is True and not types & _NOT_FOR_XLA
     # Grappler's constant folding trusts the shapes it infers, and it infers them from
     # ops that would fail at run time: from ``x @ x.sum(keepdims=True)`` with ``x`` of
     # unknown size it infers size 1, turns the sum into ``x`` and folds ktensor's
@@ -255,7 +248,62 @@ def compile_function(
     folding = "Assert" not in types
     enums = [p.dtype.as_datatype_enum for p in inputs]
     held = [functions, keep_alive]
-    return _caller(register, xla, enums, externals, len(outputs), bool(updates), held, folding, owned)
+    call = _caller(register, xla, enums, externals, len(outputs), bool(updates), held, folding, owned)
+    if jit_compile != "auto":
+        return call
+    if types & tiering.NOT_FOR_XLA:
+        found = ", ".join(sorted(types & tiering.NOT_FOR_XLA))
+        return TieredCall(call, None, label="a function", base="graph", why_not=f"XLA cannot run it as the graph does ({found})")
+    pure = [op for op in needed if op not in set(assigns)]
+    values = [value for _, value in updates]
+    update_handles = [handle for handle, _ in updates]
+
+    def make() -> tuple[str, str | None]:  # on the preparing thread: nothing here changes `build`
+        xla_graph, xla_body, xla_args, xla_rets, _ = _small_graph(
+            build, pure, [*inputs, *captured], [*outputs, *values], [], functions
+        )
+        name = _register(xla_graph, xla_body, xla_args, xla_rets, [], True)
+        return name, tiering.assign_function(_register_plain, update_handles, values) if updates else None
+
+    targets = [handles[handle.op] for handle in update_handles]
+    alternative = tiering.XlaAlternative(make, enums, externals, len(outputs), targets, _executor())
+    return TieredCall(call, alternative, label="a function", base="graph")
+
+
+def _register(graph: Any, body: list[Any], args: list[Any], rets: list[Any], control_rets: list[Any], xla: bool) -> str:
+    """Register ``graph``'s ops ``body`` (C API handles) as a function of the eager
+    context, with XLA's ``_XlaMustCompile`` where ``xla``; its name."""
+    name = f"ktensor_function_{next(_names)}"
+    with graph._c_graph.get() as c_graph:
+        c_function = c_api.TF_GraphToFunction_wrapper(
+            c_graph, name, False, body, args, rets, [], control_rets, [], None, ""
+        )
+    if xla:
+        for key, value in attributes.parse_func_attrs({attributes.XLA_COMPILE: True}).items():
+            c_api.TF_FunctionSetAttrValueProto(c_function, key, value.SerializeToString())
+    tf_context.context().add_c_function(c_function)
+    c_api.TF_DeleteFunction(c_function)
+    return name
+
+
+def _register_plain(graph: Any, body: list[Any], args: list[Any], rets: list[Any], control_rets: list[Any]) -> str:
+    return _register(graph, body, args, rets, control_rets, False)
+
+
+def _executor() -> Callable[[str, list[Any], int], list[Any]]:
+    """``execute(name, tensors, count)``: a registered function run eagerly, its
+    failure raised as TensorFlow's exception class (without TensorFlow's log line)."""
+    context = tf_context.context()
+    call_attrs = tuple(itertools.chain(*context.function_call_options.as_attrs().items()))
+    execute = pywrap_tfe.TFE_Py_Execute
+
+    def run(name: str, tensors: list[Any], count: int) -> list[Any]:
+        try:
+            return execute(context._handle, None, name, tensors, call_attrs, count)  # type: ignore[no-any-return]
+        except tf_core._NotOkStatusException as status:
+            raise _exception(status) from None
+
+    return run
 
 
 #: Kernels whose output is a buffer allocated by the call (or a fused kernel's):

@@ -60,6 +60,7 @@ from ktensor.backends.base import Backend, CompiledCall, Native
 from ktensor.backends.core import ScanStep
 from ktensor.backends.theano import casts, extremes, jax_checks, kernels, modes, tiering
 from ktensor.backends.theano.intpow import integer_power
+from ktensor.backends.tiering import TieredCall
 from ktensor.shapes import Shape
 
 # Without a BLAS library PyTensor logs "Using NumPy C-API based implementation for
@@ -456,7 +457,10 @@ class TheanoBackend(Backend):
 
         if not self._tiered:
             return call
-        return tiering.TieredCall(call, self._jax_candidate(inputs, outputs, updates), label="a function")
+        candidate = self._jax_candidate(inputs, outputs, updates)
+        alternative = None if candidate is None else tiering.JaxAlternative(candidate)
+        why_not = "a random draw or float16 in its graph"
+        return TieredCall(call, alternative, label="a function", base="CVM", why_not=why_not)
 
     def _jax_candidate(
         self, inputs: Sequence[Native], outputs: Sequence[Native], updates: Sequence[tuple[Any, Native]]
