@@ -240,7 +240,14 @@ def format_targets(result: RunResult) -> str:
 NN_WORKLOADS = ("conv2d", "cnn_train", "rnn_train")
 NN_TF_LIMIT, COMPOSED_CONV_LIMIT = 1.02, 3.0
 #: ktensor's TensorFlow variants beside their native peers; the PyTensor variants compared with TF's kernel.
-_NN_TF_PAIRS = (("ktensor tensorflow/graph", "native tensorflow/graph"), ("ktensor tensorflow/xla", "native tensorflow/xla"))
+#: ``native tensorflow/xla`` is a Session's auto-clustering, which leaves convolutions to
+#: TensorFlow's kernels; ``jit_compile=True`` compiles the whole function, as
+#: ``tf.function(jit_compile=True)`` does, so that is its peer here.
+_NN_TF_PAIRS = (
+    ("ktensor tensorflow/auto", "native tensorflow/graph"),
+    ("ktensor tensorflow/graph", "native tensorflow/graph"),
+    ("ktensor tensorflow/xla", "native tensorflow/tf.function+xla"),
+)
 _COMPOSED_VARIANTS = ("ktensor theano/CVM", "ktensor theano/NUMBA", "ktensor theano/JAX")
 _NATIVE_CONV = "native tensorflow/graph"
 

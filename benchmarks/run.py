@@ -238,7 +238,38 @@ def evaluate_targets(result: RunResult) -> list[TargetCheck]:
                                       ours <= theirs, "aim: faster than the plain call a user writes"))
     checks += report.nn_targets(result)
     checks += default_mode_targets(result)
+    checks += compiler_targets(result)
     checks += churn_targets(result)
+    return checks
+
+
+#: ktensor on a compiler mode beside the same compiler written by hand (issue 11).
+COMPILER_PAIRS = (("ktensor theano/JAX", "native jax/jit"), ("ktensor tensorflow/xla", "native tensorflow/tf.function+xla"))
+COMPILER_WORKLOADS, COMPILER_LIMIT = ("mlp_forward", "mlp_train"), 1.1
+
+
+def compiler_targets(result: RunResult) -> list[TargetCheck]:
+    """Issue 11: ktensor on PyTensor's JAX mode within 1.1× of hand-written ``jax.jit``, and
+    ktensor with XLA within 1.1× of hand-written ``tf.function(jit_compile=True)``, on the MLP
+    forward pass and training step at the largest size both ran (median of per-round ratios)."""
+    checks: list[TargetCheck] = []
+    for variant, peer in COMPILER_PAIRS:
+        ratios = []
+        for workload in COMPILER_WORKLOADS:
+            sizes = [m.size for m in result.measurements
+                     if (m.workload, m.variant, m.metric) == (workload, variant, "call") and m.error is None
+                     and _find(result, workload, m.size, peer, "call") is not None]
+            if not sizes:
+                continue
+            size = max(s or 0 for s in sizes)
+            ours, theirs = _find(result, workload, size, variant, "call"), _find(result, workload, size, peer, "call")
+            if ours is not None and theirs is not None and ours.median and theirs.median:
+                ratios.append((paired_ratio(ours, theirs), f"{workload} n={size}"))
+        if ratios:
+            worst, where = max(ratios)
+            each = ", ".join(f"{w} ×{r:.3f}" for r, w in ratios)
+            checks.append(TargetCheck(f"call ratio {variant} / {peer}, MLP", worst, COMPILER_LIMIT, "×",
+                                      worst <= COMPILER_LIMIT, f"worst at {where}; {each}"))
     return checks
 
 

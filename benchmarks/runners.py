@@ -378,6 +378,11 @@ def all_runners() -> list[Runner]:
         )
     )
     runners.append(TensorFlowFunctionRunner(Variant("native tensorflow/tf.function", "native", "tensorflow", "tf.function")))
+    runners.append(
+        TensorFlowFunctionRunner(
+            Variant("native tensorflow/tf.function+xla", "native", "tensorflow", "tf.function+xla"), jit_compile=True
+        )
+    )
     runners.append(JaxRunner(Variant("native jax/jit", "native", "jax", "jit")))
     return runners
 

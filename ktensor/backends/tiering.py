@@ -131,30 +131,41 @@ class TieredCall:
         return True
 
     # -- the phases: probe (base, timed), prepare (background), trial, settled ----------
+    # Each phase runs under the lock, and a call that finds the phase over once it holds
+    # the lock (another thread moved on meanwhile) runs the next phase after letting go.
     def _probe(self, arrays: Sequence[np.ndarray]) -> list[Any]:
         with self._lock:
-            if self._current != self._probe:  # another thread moved on meanwhile
-                return self._current(arrays)
-            if self._thread is not None:
-                if self._ready.is_set() and not self._prepared:
-                    self._settle(self._base_name, self.reason or "the faster mode could not compile it")
-                elif self._ready.is_set():
-                    self._current = self._alternate
-                return self._base(arrays)
-            start = time.perf_counter()
-            results = self._base(arrays)
-            seconds = time.perf_counter() - start
-            self._calls += 1
-            if self._calls > _UNTIMED:
-                self._spent += seconds
-                self._recent = [*self._recent[-(_PROBE_WINDOW - 1) :], seconds]
-                assert self._alternative is not None
-                floor = self._alternative.min_call_seconds
-                if len(self._recent) == _PROBE_WINDOW and statistics.median(self._recent) < floor:
-                    self._settle(self._base_name, f"its calls take under {floor * 1e6:.0f} µs")
-                elif self._spent >= HOT_SECONDS and len(self._recent) == _PROBE_WINDOW:
-                    self._start_preparing(arrays)
-            return results
+            if self._current == self._probe:
+                return self._probe_locked(arrays)
+        return self._current(arrays)
+
+    def _alternate(self, arrays: Sequence[np.ndarray]) -> list[Any]:
+        with self._lock:
+            if self._current == self._alternate:
+                return self._alternate_locked(arrays)
+        return self._current(arrays)
+
+    def _probe_locked(self, arrays: Sequence[np.ndarray]) -> list[Any]:
+        if self._thread is not None:
+            if self._ready.is_set() and not self._prepared:
+                self._settle(self._base_name, self.reason or "the faster mode could not compile it")
+            elif self._ready.is_set():
+                self._current = self._alternate
+            return self._base(arrays)
+        start = time.perf_counter()
+        results = self._base(arrays)
+        seconds = time.perf_counter() - start
+        self._calls += 1
+        if self._calls > _UNTIMED:
+            self._spent += seconds
+            self._recent = [*self._recent[-(_PROBE_WINDOW - 1) :], seconds]
+            assert self._alternative is not None
+            floor = self._alternative.min_call_seconds
+            if len(self._recent) == _PROBE_WINDOW and statistics.median(self._recent) < floor:
+                self._settle(self._base_name, f"its calls take under {floor * 1e6:.0f} µs")
+            elif self._spent >= HOT_SECONDS and len(self._recent) == _PROBE_WINDOW:
+                self._start_preparing(arrays)
+        return results
 
     def _start_preparing(self, arrays: Sequence[np.ndarray]) -> None:
         assert self._alternative is not None
@@ -175,47 +186,44 @@ class TieredCall:
         finally:
             self._ready.set()
 
-    def _alternate(self, arrays: Sequence[np.ndarray]) -> list[Any]:
+    def _alternate_locked(self, arrays: Sequence[np.ndarray]) -> list[Any]:
         """The trial: blocks of alternative and base calls in turn; in each block, calls
         for :data:`SWITCH_SECONDS` untimed (the other mode's threads still spin: NumPy's
         OpenBLAS threads ~0.1 s after a call, which slowed JAX calls right after CVM
         ones by half), then :data:`BLOCK_CALLS` timed."""
-        with self._lock:
-            if self._current != self._alternate:
-                return self._current(arrays)
-            alternative = self._alternative
-            assert alternative is not None
-            if not self._checked:
-                # An error here is the base's (a bad value): first_call catches the
-                # alternative's own and returns them as a refusal.
-                results, refusal = alternative.first_call(arrays, self._base)
-                self._checked = True
-                if refusal is not None:
-                    self._settle(self._base_name, refusal)
-                return results
-            side = self._blocks[0]
-            run = alternative if side == "alternative" else self._base
-            start = time.perf_counter()
-            if self._block_start is None:
-                self._block_start = start
-            if start - self._block_start < SWITCH_SECONDS:
-                return run(arrays)
-            results = run(arrays)
-            self._trial[side].append(time.perf_counter() - start)
-            if len(self._trial[side]) % BLOCK_CALLS == 0:
-                self._blocks.pop(0)
-                self._block_start = None
-            if not self._blocks:
-                on_base = statistics.median(self._trial["base"])
-                on_alternative = statistics.median(self._trial["alternative"])
-                faster, slower = (alternative.name, self._base_name)
-                if on_base >= MIN_GAIN * on_alternative:
-                    why = f"{faster} {on_alternative * 1e3:.3g} ms a call against {slower} {on_base * 1e3:.3g} ms"
-                    self._settle(alternative.name, why)
-                else:
-                    why = f"{slower} {on_base * 1e3:.3g} ms a call against {faster} {on_alternative * 1e3:.3g} ms"
-                    self._settle(self._base_name, why)
+        alternative = self._alternative
+        assert alternative is not None
+        if not self._checked:
+            # An error here is the base's (a bad value): first_call catches the
+            # alternative's own and returns them as a refusal.
+            results, refusal = alternative.first_call(arrays, self._base)
+            self._checked = True
+            if refusal is not None:
+                self._settle(self._base_name, refusal)
             return results
+        side = self._blocks[0]
+        run = alternative if side == "alternative" else self._base
+        start = time.perf_counter()
+        if self._block_start is None:
+            self._block_start = start
+        if start - self._block_start < SWITCH_SECONDS:
+            return run(arrays)
+        results = run(arrays)
+        self._trial[side].append(time.perf_counter() - start)
+        if len(self._trial[side]) % BLOCK_CALLS == 0:
+            self._blocks.pop(0)
+            self._block_start = None
+        if not self._blocks:
+            on_base = statistics.median(self._trial["base"])
+            on_alternative = statistics.median(self._trial["alternative"])
+            faster, slower = (alternative.name, self._base_name)
+            if on_base >= MIN_GAIN * on_alternative:
+                why = f"{faster} {on_alternative * 1e3:.3g} ms a call against {slower} {on_base * 1e3:.3g} ms"
+                self._settle(alternative.name, why)
+            else:
+                why = f"{slower} {on_base * 1e3:.3g} ms a call against {faster} {on_alternative * 1e3:.3g} ms"
+                self._settle(self._base_name, why)
+        return results
 
     def _settle(self, mode: str, why: str) -> None:
         self.mode = mode

@@ -254,19 +254,12 @@ def compile_function(
     if types & tiering.NOT_FOR_XLA:
         found = ", ".join(sorted(types & tiering.NOT_FOR_XLA))
         return TieredCall(call, None, label="a function", base="graph", why_not=f"XLA cannot run it as the graph does ({found})")
-    pure = [op for op in needed if op not in set(assigns)]
-    values = [value for _, value in updates]
-    update_handles = [handle for handle, _ in updates]
 
-    def make() -> tuple[str, str | None]:  # on the preparing thread: nothing here changes `build`
-        xla_graph, xla_body, xla_args, xla_rets, _ = _small_graph(
-            build, pure, [*inputs, *captured], [*outputs, *values], [], functions
-        )
-        name = _register(xla_graph, xla_body, xla_args, xla_rets, [], True)
-        return name, tiering.assign_function(_register_plain, update_handles, values) if updates else None
+    def xla_call() -> tuple[CompiledCall, str]:  # on the preparing thread: nothing here changes `build`
+        name = register(True)
+        return _caller(lambda _: name, False, enums, externals, len(outputs), bool(updates), held, folding, owned), name
 
-    targets = [handles[handle.op] for handle in update_handles]
-    alternative = tiering.XlaAlternative(make, enums, externals, len(outputs), targets, _executor())
+    alternative = tiering.XlaAlternative(xla_call, enums, externals, len(outputs), _executor())
     return TieredCall(call, alternative, label="a function", base="graph")
 
 
@@ -284,10 +277,6 @@ def _register(graph: Any, body: list[Any], args: list[Any], rets: list[Any], con
     tf_context.context().add_c_function(c_function)
     c_api.TF_DeleteFunction(c_function)
     return name
-
-
-def _register_plain(graph: Any, body: list[Any], args: list[Any], rets: list[Any], control_rets: list[Any]) -> str:
-    return _register(graph, body, args, rets, control_rets, False)
 
 
 def _executor() -> Callable[[str, list[Any], int], list[Any]]:
