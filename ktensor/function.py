@@ -156,14 +156,16 @@ class Function:
     def engine_mode(self) -> str | None:
         """The engine mode this function runs in now, where the backend picks one per
         function (the theano backend's ``mode="AUTO"``: ``"CVM"``, then ``"JAX"`` if
-        JAX ran it faster); ``None`` where the backend's mode is the only one."""
+        JAX ran it faster; the tensorflow backend's ``jit_compile="auto"``: ``"graph"``,
+        then ``"xla"``); ``None`` where the backend's mode is the only one."""
         mode = getattr(self._call, "mode", None)
         return mode if isinstance(mode, str) else None
 
     @property
     def settled(self) -> bool:
         """``False`` while the backend is still measuring which mode runs this function
-        faster (theano ``mode="AUTO"``), ``True`` once it has chosen or where there is no choice."""
+        faster (theano ``mode="AUTO"``, tensorflow ``jit_compile="auto"``), ``True`` once
+        it has chosen or where there is no choice."""
         return bool(getattr(self._call, "settled", True))
 
     def _converted(self, arrays: Sequence[Any]) -> list[np.ndarray]:
