@@ -214,17 +214,23 @@ def test_an_alternative_that_fails_leaves_the_base_running(monkeypatch: pytest.M
     assert len(base_calls) == 40
 
 
-def test_a_working_alternative_is_kept_when_faster() -> None:
+@pytest.mark.parametrize("close", [True, False], ids=["close", "clear"])
+def test_a_close_trial_runs_more_rounds_and_a_faster_alternative_is_kept(
+    monkeypatch: pytest.MonkeyPatch, close: bool
+) -> None:
     from ktensor.backends import tiering
 
-    old = (tiering.HOT_SECONDS, tiering.SWITCH_SECONDS, tiering.MIN_GAIN)
-    tiering.HOT_SECONDS, tiering.SWITCH_SECONDS, tiering.MIN_GAIN = 0.0, 0.0, 0.0
-    try:
-        fake = _Fake("none")
-        tier = tiering.TieredCall(lambda arrays: [arrays[0] * 2], fake, "f", base="slow")
-        for _ in range(60):
-            tier([np.ones(2)])
-            tier.wait(10)
-    finally:
-        tiering.HOT_SECONDS, tiering.SWITCH_SECONDS, tiering.MIN_GAIN = old
-    assert tier.settled and tier.mode == "fast" and fake.calls > 0
+    monkeypatch.setattr(tiering, "HOT_SECONDS", 0.0)
+    monkeypatch.setattr(tiering, "SWITCH_SECONDS", 0.0)
+    monkeypatch.setattr(tiering, "MIN_GAIN", 0.0)
+    monkeypatch.setattr(tiering, "CLOSE_CALL", float("inf") if close else 1.0)  # every result close, or none
+    fake = _Fake("none")
+    tier = tiering.TieredCall(lambda arrays: [arrays[0] * 2], fake, "f", base="slow")
+    for _ in range(200):
+        tier([np.ones(2)])
+        tier.wait(10)
+        if tier.settled:
+            break
+    assert tier.settled and tier.mode == "fast"
+    rounds = tiering.MAX_TRIAL_ROUNDS if close else 1
+    assert fake.calls == rounds * 2 * tiering.BLOCK_CALLS  # two blocks of the alternative a round

@@ -9,9 +9,10 @@ graph executor and convolutions slower. A :class:`TieredCall` runs the *base* co
 (:data:`HOT_SECONDS` spent in calls, each at least the alternative's
 ``min_call_seconds``) prepares the *alternative* (JAX, XLA) on a background thread.
 When that is ready it runs blocks of calls of each in turn (:data:`TRIAL_BLOCKS`; in
-each, calls for :data:`SWITCH_SECONDS` untimed, then :data:`BLOCK_CALLS` timed) and
-keeps the alternative only if the base's median call is at least :data:`MIN_GAIN`
-times its median; either way it then stops measuring. Every call is a real call: the
+each, calls for :data:`SWITCH_SECONDS` untimed, then :data:`BLOCK_CALLS` timed; a close
+result runs them again, up to :data:`MAX_TRIAL_ROUNDS` times) and keeps the alternative
+only if the base's median call is at least :data:`MIN_GAIN` times its median; either
+way it then stops measuring. Every call is a real call: the
 trial's calls of either side return the results and store the updates.
 
 What an engine supplies is an :class:`Alternative`: its name, how to prepare it, its
@@ -36,7 +37,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
-__all__ = ["BLOCK_CALLS", "HOT_SECONDS", "MIN_GAIN", "SWITCH_SECONDS", "TRIAL_BLOCKS", "Alternative", "TieredCall"]
+__all__ = [
+    "BLOCK_CALLS", "CLOSE_CALL", "HOT_SECONDS", "MAX_TRIAL_ROUNDS", "MIN_GAIN", "SWITCH_SECONDS", "TRIAL_BLOCKS",
+    "Alternative", "TieredCall",
+]
 
 _log = logging.getLogger("ktensor")
 
@@ -50,6 +54,11 @@ BLOCK_CALLS = 4
 SWITCH_SECONDS = 0.1
 #: The alternative is kept only when the base's median call is at least this many times its median.
 MIN_GAIN = 1.05
+#: A trial whose medians are within this factor of each other (either way) is too
+#: close to call on 8 calls a side: it runs :data:`TRIAL_BLOCKS` again, up to
+#: :data:`MAX_TRIAL_ROUNDS` times, and decides on the medians of all its calls.
+CLOSE_CALL = 1.12
+MAX_TRIAL_ROUNDS = 3
 #: Calls not timed at the start (modules loading, caches filling).
 _UNTIMED = 2
 _PROBE_WINDOW = 5
@@ -108,6 +117,7 @@ class TieredCall:
         self._thread: threading.Thread | None = None
         self._trial: dict[str, list[float]] = {"base": [], "alternative": []}
         self._blocks = list(TRIAL_BLOCKS)
+        self._rounds = 1
         self._block_start: float | None = None
         self._checked = False
         self._settled = False
@@ -216,6 +226,11 @@ class TieredCall:
         if not self._blocks:
             on_base = statistics.median(self._trial["base"])
             on_alternative = statistics.median(self._trial["alternative"])
+            close = 1 / CLOSE_CALL < on_base / on_alternative < CLOSE_CALL
+            if close and self._rounds < MAX_TRIAL_ROUNDS:
+                self._rounds += 1
+                self._blocks = list(TRIAL_BLOCKS)
+                return results
             faster, slower = (alternative.name, self._base_name)
             if on_base >= MIN_GAIN * on_alternative:
                 why = f"{faster} {on_alternative * 1e3:.3g} ms a call against {slower} {on_base * 1e3:.3g} ms"
