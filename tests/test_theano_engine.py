@@ -154,6 +154,36 @@ def test_row_loops_with_strided_broadcast_and_reversed_operands(theano: Any, dty
         assert g.shape == w.shape
         _check(g, w)
 
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int32"])
+@pytest.mark.parametrize("shape", [(6, 5), (7,), (0, 5), (3, 1), (2, 3, 4), (5, 0)])
+@pytest.mark.parametrize("static", [True, False], ids=["static", "unknown"])
+def test_row_loops_read_a_last_axis_broadcast_once_a_row(
+    theano: Any, dtype: str, shape: tuple[int, ...], static: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Small nodes with an input of size 1 on the last axis (softmax's ``x - max``,
+    ``e / sum``) run the row loop that reads it once a row; in place, on strided views
+    (which take the strided loop), with sizes 0 and 1 and unknown sizes."""
+    rng = np.random.default_rng(4)
+    data = (rng.standard_normal(shape) * 10).astype(dtype)
+    column = (rng.standard_normal((*shape[:-1], 1)) * 10 + 30).astype(dtype)
+    with kt.use_backend(theano("CVM")):
+        x = kt.placeholder(shape=shape if static else (None,) * len(shape), dtype=dtype, name="x")
+        col = kt.placeholder(shape=column.shape if static else (None,) * (len(shape) - 1) + (1,), dtype=dtype, name="col")
+        outputs = [x - col, (x * 3) - col, col * x, x[..., ::-1] - col]
+        if dtype != "int32":
+            outputs.append(kt.exp(x / 10) / (col + 1.0))
+        ops = _compiled_ops(monkeypatch, lambda: kt.function([x, col], outputs))
+        got = kt.function([x, col], outputs)(data, column)
+    want = [data - column, (data * 3) - column, column * data, data[..., ::-1] - column]
+    if dtype != "int32":
+        want.append(np.exp(data / 10) / (column + 1.0))
+    for g, w in zip(got, want):
+        assert g.shape == w.shape and g.dtype == w.dtype
+        _check(g, w.astype(g.dtype))
+    if shape[-1] != 1 or not static:
+        assert "FlatLoopElemwise" in ops
+
+
 @pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int64", "uint64", "int8"])
 @pytest.mark.parametrize("size", [1, 1000])
 def test_maximum_and_minimum_select_as_numpy_in_c_code(theano: Any, dtype: str, size: int) -> None:
