@@ -402,6 +402,7 @@ QUICK_VARIANTS = (
     "native tensorflow/graph",
     "native tensorflow/session.run",
     "native tensorflow/tf.function",
+    "native tensorflow/tf.function+xla",
     "native jax/jit",
 )
 
