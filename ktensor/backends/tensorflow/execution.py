@@ -19,8 +19,10 @@ An output whose buffer the call allocated (a convolution, a sum of computed
 operands: :func:`_fresh_outputs`) is returned as that buffer, writeable, instead
 of the copy ``EagerTensor.numpy`` makes (which made a batch-64 ``conv2d`` 1.2-1.4x
 ``make_callable``'s time); anything else is copied.
-With ``jit_compile`` the function carries ``_XlaMustCompile``, as
-``tf.function(jit_compile=True)`` does.
+With ``jit_compile=True`` the function carries ``_XlaMustCompile``, as
+``tf.function(jit_compile=True)`` does; with ``"auto"`` the call starts as the graph
+executor's and :mod:`ktensor.backends.tensorflow.tiering` may move it to that XLA
+function once it is hot.
 
 Examples:
     >>> import numpy as np
