@@ -146,14 +146,17 @@ def test_small_functions_stay_in_the_graph_without_an_xla_compile(
     assert "under" in tiering_support.tier(f).reason and tiering_support.tier(f)._thread is None
 
 
-def test_random_draws_and_run_time_checks_keep_a_function_in_the_graph(auto: kt.Backend) -> None:
+def test_random_draws_run_time_checks_and_float16_keep_a_function_in_the_graph(auto: kt.Backend) -> None:
     with kt.use_backend(auto):
         noise = kt.function([], kt.random_uniform((3,), seed=1), name="noise")
         i = kt.placeholder(shape=(None,), dtype="int64", name="i")
         table = kt.constant(np.arange(10.0, dtype="float32"))
         lookup = kt.function([i], table[i], name="lookup")  # an index bound checked at run time
+        h = kt.placeholder(shape=(3,), dtype="float16", name="h")
+        half = kt.function([h], h * 3 + 1, name="half")
     assert not np.array_equal(noise(), noise())
-    for f, op in ((noise, "Random"), (lookup, "Assert")):
+    assert half(np.ones(3, "float16")).dtype == np.float16
+    for f, op in ((noise, "Random"), (lookup, "Assert"), (half, "float16")):
         assert f.settled and f.engine_mode == "graph"
         assert op in tiering_support.tier(f).reason
     with pytest.raises(kt.EngineError, match="out of bounds"):
@@ -234,3 +237,38 @@ def test_a_close_trial_runs_more_rounds_and_a_faster_alternative_is_kept(
     assert tier.settled and tier.mode == "fast"
     rounds = tiering.MAX_TRIAL_ROUNDS if close else 1
     assert fake.calls == rounds * 2 * tiering.BLOCK_CALLS  # two blocks of the alternative a round
+
+
+def test_variables_of_every_kind_move_with_the_function(auto: kt.Backend, move_at_once: Callable[[bool], None]) -> None:
+    """The XLA side warms up on stand-ins of each variable's dtype and shape (int64,
+    float64, bool, a matrix, a scalar): the real ones hold exactly what NumPy computes."""
+    move_at_once(True)
+    with kt.use_backend(auto):
+        x = kt.placeholder(shape=(3, 2), dtype="float64", name="x")
+        count = kt.variable(np.zeros((), "int64"), name="count")
+        total = kt.variable(np.zeros((3, 2)), dtype="float64", name="total")
+        flag = kt.variable(np.zeros((3, 2), bool), name="flag")
+        step = kt.function(
+            [x], [total.sum()],
+            updates=[(count, count + 1), (total, total + x), (flag, flag | (x > 0.5))],
+            name="counters",
+        )
+    rng = np.random.default_rng(6)
+    want_total, want_flag = np.zeros((3, 2)), np.zeros((3, 2), bool)
+
+    def one(i: int) -> Any:
+        nonlocal want_total, want_flag
+        xs = rng.random((3, 2))
+        got = step(xs)
+        np.testing.assert_allclose(got, want_total.sum(), rtol=1e-12)
+        want_total, want_flag = want_total + xs, want_flag | (xs > 0.5)
+        assert int(count.get_value()) == i + 1
+        np.testing.assert_allclose(total.get_value(), want_total, rtol=1e-12)
+        np.testing.assert_array_equal(flag.get_value(), want_flag)
+        return got
+
+    calls = len(tiering_support.settle(step, one))
+    assert step.engine_mode == "xla", tiering_support.tier(step).reason
+    for i in range(calls, calls + 3):
+        one(i)
+    assert count.get_value().dtype == np.int64 and flag.get_value().dtype == bool

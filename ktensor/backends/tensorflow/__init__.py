@@ -152,7 +152,7 @@ class TensorFlowBackend(NNKernels, Backend):
             function with XLA, as ``tf.function(jit_compile=True)`` does; ``False``: the
             graph executor only. Functions with a run-time check or a print run without
             XLA in every mode (XLA drops the one and cannot compile the other), and so do
-            functions with a random draw under ``"auto"``.
+            functions with a random draw or float16 under ``"auto"``.
 
     Examples:
         >>> import ktensor as kt

@@ -256,6 +256,10 @@ def compile_function(
     if types & tiering.NOT_FOR_XLA:
         found = ", ".join(sorted(types & tiering.NOT_FOR_XLA))
         return TieredCall(call, None, label="a function", base="graph", why_not=f"XLA cannot run it as the graph does ({found})")
+    if _has_float16(needed, functions):
+        # TensorFlow's kernels round float16 after each op, as NumPy does; XLA may keep
+        # the float32 it computes in between (its excess precision), another result.
+        return TieredCall(call, None, label="a function", base="graph", why_not="float16 (XLA rounds it otherwise)")
 
     def xla_call() -> tuple[CompiledCall, str]:  # on the preparing thread: nothing here changes `build`
         name = register(True)
@@ -363,6 +367,19 @@ def _op_types(needed: Sequence[Any], functions: Sequence[Any]) -> set[str]:
     for function in functions:
         types.update(node.op for node in _definition(function).node_def)
     return types
+
+
+def _has_float16(needed: Sequence[Any], functions: Sequence[Any]) -> bool:
+    """Whether an op of ``needed``, or an argument or result of a loop body or branch they
+    call, is float16."""
+    if any(t.dtype == dtypes.float16 for op in needed for t in op.outputs):
+        return True
+    half = dtypes.float16.as_datatype_enum
+    for function in functions:
+        signature = _definition(function).signature
+        if any(a.type == half for a in [*signature.input_arg, *signature.output_arg]):
+            return True
+    return False
 
 
 def _remove_function(context: Any, name: str) -> None:

@@ -15,7 +15,8 @@ releases the GIL while it does) and caches the executable by the arguments' type
 shapes, so the first real call finds it compiled, and no real variable changes. A
 function is not moved when it has a random draw (XLA draws other numbers for a seed:
 the stream would change in the middle), a run-time check or a print (XLA drops or
-refuses them), or when XLA cannot compile it.
+refuses them), float16 (XLA may skip the rounding after each op that TensorFlow's
+kernels and NumPy do), or when XLA cannot compile it.
 
 Examples:
     >>> sorted(NOT_FOR_XLA)[:3]
