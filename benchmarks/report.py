@@ -17,7 +17,7 @@ from typing import Any
 from benchmarks.model import Measurement, RunResult, TargetCheck
 from ktensor.compare.units import format_duration, format_ratio, scale_seconds
 
-__all__ = ["format_duration", "format_ratio", "format_table", "format_targets", "load_json", "nn_targets",
+__all__ = ["format_duration", "format_ratio", "format_table", "format_targets", "largest_call", "load_json", "nn_targets",
            "scale_seconds", "write_json", "write_plot"]
 
 #: What each metric's table shows, as its title.
@@ -252,7 +252,7 @@ _COMPOSED_VARIANTS = ("ktensor theano/CVM", "ktensor theano/NUMBA", "ktensor the
 _NATIVE_CONV = "native tensorflow/graph"
 
 
-def _largest_call(result: RunResult, workload: str, variant: str, peer: str) -> tuple[Measurement, Measurement] | None:
+def largest_call(result: RunResult, workload: str, variant: str, peer: str) -> tuple[Measurement, Measurement] | None:
     """The steady-call measurements of ``variant`` and ``peer`` at the largest size both have."""
     found: dict[tuple[str, int | None], Measurement] = {
         (m.variant, m.size): m
@@ -285,7 +285,7 @@ def nn_targets(result: RunResult) -> list[TargetCheck]:
     for variant, peer in _NN_TF_PAIRS:
         ratios = []
         for workload in NN_WORKLOADS:
-            pair = _largest_call(result, workload, variant, peer)
+            pair = largest_call(result, workload, variant, peer)
             if pair is not None:
                 ratios.append((paired_ratio(*pair), f"{workload} n={pair[0].size}"))
         if ratios:
@@ -294,7 +294,7 @@ def nn_targets(result: RunResult) -> list[TargetCheck]:
             checks.append(TargetCheck(f"call ratio {variant} / {peer}, NN workloads", worst, NN_TF_LIMIT, "×",
                                       worst <= NN_TF_LIMIT, f"worst at {where}; {each}"))
     for variant in _COMPOSED_VARIANTS:
-        pair = _largest_call(result, "cnn_train", variant, _NATIVE_CONV)
+        pair = largest_call(result, "cnn_train", variant, _NATIVE_CONV)
         if pair is None:
             continue
         ours, native = pair

@@ -256,15 +256,9 @@ def compiler_targets(result: RunResult) -> list[TargetCheck]:
     for variant, peer in COMPILER_PAIRS:
         ratios = []
         for workload in COMPILER_WORKLOADS:
-            sizes = [m.size for m in result.measurements
-                     if (m.workload, m.variant, m.metric) == (workload, variant, "call") and m.error is None
-                     and _find(result, workload, m.size, peer, "call") is not None]
-            if not sizes:
-                continue
-            size = max(s or 0 for s in sizes)
-            ours, theirs = _find(result, workload, size, variant, "call"), _find(result, workload, size, peer, "call")
-            if ours is not None and theirs is not None and ours.median and theirs.median:
-                ratios.append((paired_ratio(ours, theirs), f"{workload} n={size}"))
+            pair = report.largest_call(result, workload, variant, peer)
+            if pair is not None:
+                ratios.append((paired_ratio(*pair), f"{workload} n={pair[0].size}"))
         if ratios:
             worst, where = max(ratios)
             each = ", ".join(f"{w} ×{r:.3f}" for r, w in ratios)

@@ -70,7 +70,7 @@ class Alternative(Protocol):
     """The fast-running side of a :class:`TieredCall`, as an engine supplies it.
 
     Attributes:
-        name: the mode's name (``"JAX"``, ``"XLA"``), what ``TieredCall.mode`` reads.
+        name: the mode's name (``"JAX"``, ``"xla"``), what ``TieredCall.mode`` reads.
         min_call_seconds: functions whose median base call is shorter stay in the base:
             the alternative's own cost per call would eat the gain.
     """

@@ -180,7 +180,7 @@ class TensorFlowBackend(NNKernels, Backend):
 
     def __init__(self, jit_compile: bool | str = "auto") -> None:
         super().__init__()
-        if jit_compile not in (True, False, "auto") or (isinstance(jit_compile, (int, float)) and not isinstance(jit_compile, bool)):
+        if not (isinstance(jit_compile, bool) or jit_compile == "auto"):
             raise ValueError(
                 f"ktensor: TensorFlowBackend: jit_compile must be True, False or 'auto'; received {jit_compile!r}"
             )

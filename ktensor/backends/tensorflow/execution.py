@@ -253,13 +253,9 @@ def compile_function(
     call = _caller(register, xla, enums, externals, len(outputs), bool(updates), held, folding, owned)
     if jit_compile != "auto":
         return call
-    if types & tiering.NOT_FOR_XLA:
-        found = ", ".join(sorted(types & tiering.NOT_FOR_XLA))
-        return TieredCall(call, None, label="a function", base="graph", why_not=f"XLA cannot run it as the graph does ({found})")
-    if _has_float16(needed, functions):
-        # TensorFlow's kernels round float16 after each op, as NumPy does; XLA may keep
-        # the float32 it computes in between (its excess precision), another result.
-        return TieredCall(call, None, label="a function", base="graph", why_not="float16 (XLA rounds it otherwise)")
+    why_not = _why_not_xla(types, needed, functions)
+    if why_not is not None:
+        return TieredCall(call, None, label="a function", base="graph", why_not=why_not)
 
     def xla_call() -> tuple[CompiledCall, str]:  # on the preparing thread: nothing here changes `build`
         name = register(True)
@@ -369,17 +365,21 @@ def _op_types(needed: Sequence[Any], functions: Sequence[Any]) -> set[str]:
     return types
 
 
-def _has_float16(needed: Sequence[Any], functions: Sequence[Any]) -> bool:
-    """Whether an op of ``needed``, or an argument or result of a loop body or branch they
-    call, is float16."""
-    if any(t.dtype == dtypes.float16 for op in needed for t in op.outputs):
-        return True
+def _why_not_xla(types: set[str], needed: Sequence[Any], functions: Sequence[Any]) -> str | None:
+    """Why an ``"auto"`` function must stay in the graph executor, or ``None``: an op XLA
+    cannot run as the graph does (:data:`tiering.NOT_FOR_XLA`), or float16 in ``needed``
+    or in the arguments and results of the loop bodies and branches they call
+    (TensorFlow's kernels round float16 after each op, as NumPy does; XLA may keep the
+    float32 it computes in between, its excess precision)."""
+    if types & tiering.NOT_FOR_XLA:
+        return f"XLA cannot run it as the graph does ({', '.join(sorted(types & tiering.NOT_FOR_XLA))})"
     half = dtypes.float16.as_datatype_enum
-    for function in functions:
-        signature = _definition(function).signature
-        if any(a.type == half for a in [*signature.input_arg, *signature.output_arg]):
-            return True
-    return False
+    signatures = [_definition(function).signature for function in functions]
+    if any(t.dtype == dtypes.float16 for op in needed for t in op.outputs) or any(
+        a.type == half for signature in signatures for a in [*signature.input_arg, *signature.output_arg]
+    ):
+        return "float16 (XLA rounds it otherwise)"
+    return None
 
 
 def _remove_function(context: Any, name: str) -> None:

@@ -457,24 +457,17 @@ class TheanoBackend(Backend):
 
         if not self._tiered:
             return call
-        candidate = self._jax_candidate(inputs, outputs, updates)
-        alternative = None if candidate is None else tiering.JaxAlternative(candidate)
-        why_not = "a random draw or float16 in its graph"
-        return TieredCall(call, alternative, label="a function", base="CVM", why_not=why_not)
+        why_not = _why_not_jax([*outputs, *(value for _, value in updates)])
+        if why_not is not None:
+            return TieredCall(call, None, label="a function", base="CVM", why_not=why_not)
+        alternative = tiering.JaxAlternative(self._jax_candidate(inputs, outputs, updates))
+        return TieredCall(call, alternative, label="a function", base="CVM")
 
     def _jax_candidate(
         self, inputs: Sequence[Native], outputs: Sequence[Native], updates: Sequence[tuple[Any, Native]]
-    ) -> tiering.Candidate | None:
-        """The JAX side of an AUTO function: its graph with the updates as outputs
-        (tiering.py), or ``None`` when the graph has a random draw or float16."""
+    ) -> tiering.Candidate:
+        """The JAX side of an AUTO function: its graph with the updates as outputs (tiering.py)."""
         values = [value for _, value in updates]
-        for variable in ancestors([*outputs, *values]):
-            if isinstance(variable, SharedVariable) and (
-                not isinstance(variable.type, TensorType) or getattr(variable, "default_update", None) is not None
-            ):
-                return None  # a generator PyTensor advances itself (native_random)
-            if getattr(variable.type, "dtype", None) == "float16":
-                return None  # CVM computes float16 in float32 and rounds, as NumPy; XLA's rounding differs
 
         def context() -> contextlib.AbstractContextManager[Any]:  # JAX is imported at the first use
             if self._jax_context is None:
@@ -490,6 +483,18 @@ class TheanoBackend(Backend):
 
         containers = [handle.container for handle, _ in updates]
         return tiering.Candidate(build, context, len(outputs), containers, self._compile_lock)
+
+
+def _why_not_jax(results: Sequence[Native]) -> str | None:
+    """Why an AUTO function computing ``results`` (outputs and updates) must stay in CVM, or ``None``."""
+    for variable in ancestors(results):
+        if isinstance(variable, SharedVariable) and (
+            not isinstance(variable.type, TensorType) or getattr(variable, "default_update", None) is not None
+        ):
+            return "a random draw (its generator is a shared variable PyTensor advances itself)"
+        if getattr(variable.type, "dtype", None) == "float16":
+            return "float16 (CVM computes it in float32 and rounds, as NumPy; XLA's rounding differs)"
+    return None
 
 
 @contextlib.contextmanager

@@ -102,7 +102,7 @@ class FlatLoopElemwise(Elemwise):
 
     def c_code_cache_version_apply(self, node: Apply) -> tuple[Any, ...]:
         version = super().c_code_cache_version_apply(node)
-        return (*version, "ktensor-flat", "rows", 3) if version else version
+        return (*version, "ktensor-flat", "rows", 4) if version else version
 
 
 #: Strided nodes of this many operands (inputs and outputs) or more run :func:`_row_loop`.
@@ -212,9 +212,24 @@ def _row_loop(
     )
     unit = " && ".join(f"{x}_st[{nd - 1}] == sizeof(dtype_{x})" for x in operands)
     spread = [x for x in operands if x not in row_values]
-    unit_but_row_values = " && ".join(f"{x}_st[{nd - 1}] == sizeof(dtype_{x})" for x in spread) or "1"
     row_reads = "".join(f"const dtype_{x} {x}_i = *(dtype_{x}*){x}_row;\n" for x in row_values)
     spread_elements = "".join(f"dtype_{x}& {x}_i = ((dtype_{x}*){x}_row)[i];\n" for x in spread)
+    unit_but_row_values = " && ".join(f"{x}_st[{nd - 1}] == sizeof(dtype_{x})" for x in spread) or "1"
+    # Only a node with row values has their loop.
+    row_value_loop = f"""
+        auto row_value_row = [&]() __attribute__((noinline, hot)) {{
+            {row_reads}
+            #pragma GCC ivdep
+            for (npy_intp i = 0; i < inner; ++i) {{
+                {spread_elements}
+                {task}
+            }}
+        }};""" if row_values else ""
+    pick = (
+        "if (unit) unit_row(); else if (unit_but_row_values) row_value_row(); else strided_row();"
+        if row_values
+        else "if (unit) unit_row(); else strided_row();"
+    )
     starts = "".join(f"char* {x}_row = PyArray_BYTES({x});\n" for x in operands)
     unit_elements = "".join(f"dtype_{x}& {x}_i = ((dtype_{x}*){x}_row)[i];\n" for x in operands)
     strided_elements = "".join(f"dtype_{x}& {x}_i = *(dtype_{x}*)({x}_row + i * {x}_st[{nd - 1}]);\n" for x in operands)
@@ -237,7 +252,7 @@ def _row_loop(
         {strides}
         {starts}
         const bool unit = {unit};
-        const bool unit_but_row_values = {"false" if not row_values else unit_but_row_values};
+        {f"const bool unit_but_row_values = {unit_but_row_values};" if row_values else ""}
         npy_intp idx[{max(nd - 1, 1)}] = {{0}};
         {defines}
         auto unit_row = [&]() __attribute__((noinline, hot)) {{
@@ -247,14 +262,7 @@ def _row_loop(
                 {task}
             }}
         }};
-        auto row_value_row = [&]() __attribute__((noinline, hot)) {{
-            {row_reads}
-            #pragma GCC ivdep
-            for (npy_intp i = 0; i < inner; ++i) {{
-                {spread_elements}
-                {task}
-            }}
-        }};
+        {row_value_loop}
         auto strided_row = [&]() __attribute__((noinline, hot)) {{
             #pragma GCC ivdep
             for (npy_intp i = 0; i < inner; ++i) {{
@@ -264,7 +272,7 @@ def _row_loop(
         }};
         if (inner > 0) {{
             for (npy_intp o = 0; o < outer; ++o) {{
-                if (unit) unit_row(); else if (unit_but_row_values) row_value_row(); else strided_row();
+                {pick}
                 {advance}
                 break;
             }}
